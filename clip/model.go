@@ -1,0 +1,510 @@
+package clip
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/sightsearch/sight/nn"
+	"github.com/sightsearch/sight/safetensors"
+)
+
+// Model is a CLIP model ready to run. Its methods are safe for concurrent
+// use.
+type Model struct {
+	cfg Config
+
+	tokenEmbedding []float32
+	textPosition   []float32
+	text           encoder
+	finalNorm      nn.Norm
+	textProj       nn.Linear
+
+	classEmbedding []float32
+	patch          nn.Linear // the patch convolution as a [hidden × C·P·P] matrix
+	visionPosition []float32
+	preNorm        nn.Norm
+	vision         encoder
+	postNorm       nn.Norm
+	visualProj     nn.Linear
+
+	logitScale float32 // stored (log) value
+
+	arenas sync.Pool // *nn.Arena
+}
+
+type layer struct {
+	norm1, norm2 nn.Norm
+	qkv          nn.Linear // q, k and v projections stacked: [3·hidden × hidden]
+	out          nn.Linear
+	fc1, fc2     nn.Linear
+}
+
+type encoder struct {
+	layers               []layer
+	hidden, inter, heads int
+	act                  func([]float32)
+}
+
+// Load reads dir/config.json and dir/model.safetensors (a Hugging Face CLIP
+// checkpoint directory).
+func Load(dir string) (*Model, error) {
+	cfg, err := LoadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "model.safetensors")
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	defer f.Close()
+	m, err := LoadFromFile(cfg, f)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// LoadFromFile builds a model of architecture cfg from the tensors in f.
+// The weights are copied, so f may be closed afterwards.
+func LoadFromFile(cfg Config, f *safetensors.File) (*Model, error) {
+	w, err := ReadWeights(cfg, f)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, w)
+}
+
+// NewRandom returns a model of architecture cfg with RandomWeights(cfg,
+// seed): for benchmarks and tests without a checkpoint.
+func NewRandom(cfg Config, seed uint64) (*Model, error) {
+	w, err := RandomWeights(cfg, seed)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, w)
+}
+
+// New builds a model from cfg and w after checking every tensor's size.
+// The model keeps references to w's slices (except q/k/v, which it stacks
+// into new buffers): do not modify them afterwards.
+func New(cfg Config, w Weights) (*Model, error) {
+	if err := w.check(cfg); err != nil {
+		return nil, err
+	}
+	t, v := cfg.Text, cfg.Vision
+	m := &Model{
+		cfg:            cfg,
+		tokenEmbedding: w.Text.TokenEmbedding,
+		textPosition:   w.Text.PositionEmbedding,
+		text:           newEncoder(w.Text.Layers, t.HiddenSize, t.IntermediateSize, t.NumHeads, t.HiddenAct, t.LayerNormEps),
+		finalNorm:      norm(w.Text.FinalNorm, t.LayerNormEps),
+		textProj:       linear(LinearWeights{W: w.TextProjection}, t.HiddenSize, cfg.ProjectionDim),
+		classEmbedding: w.Vision.ClassEmbedding,
+		patch: linear(LinearWeights{W: w.Vision.PatchEmbedding},
+			v.NumChannels*v.PatchSize*v.PatchSize, v.HiddenSize),
+		visionPosition: w.Vision.PositionEmbedding,
+		preNorm:        norm(w.Vision.PreNorm, v.LayerNormEps),
+		vision:         newEncoder(w.Vision.Layers, v.HiddenSize, v.IntermediateSize, v.NumHeads, v.HiddenAct, v.LayerNormEps),
+		postNorm:       norm(w.Vision.PostNorm, v.LayerNormEps),
+		visualProj:     linear(LinearWeights{W: w.VisualProjection}, v.HiddenSize, cfg.ProjectionDim),
+		logitScale:     w.LogitScale,
+	}
+	m.arenas.New = func() any { return new(nn.Arena) }
+	return m, nil
+}
+
+func norm(w NormWeights, eps float64) nn.Norm {
+	return nn.Norm{Gain: w.Gain, Bias: w.Bias, Eps: float32(eps)}
+}
+
+func linear(w LinearWeights, in, out int) nn.Linear {
+	l := nn.Linear{W: w.W, B: w.B, In: in, Out: out}
+	l.Prepack()
+	return l
+}
+
+func newEncoder(ws []LayerWeights, hidden, inter, heads int, act string, eps float64) encoder {
+	f, _ := nn.Activation(act) // validated with the config
+	e := encoder{hidden: hidden, inter: inter, heads: heads, act: f}
+	for _, w := range ws {
+		qkv := LinearWeights{W: slices.Concat(w.Q.W, w.K.W, w.V.W), B: slices.Concat(w.Q.B, w.K.B, w.V.B)}
+		e.layers = append(e.layers, layer{
+			norm1: norm(w.Norm1, eps),
+			norm2: norm(w.Norm2, eps),
+			qkv:   linear(qkv, hidden, 3*hidden),
+			out:   linear(w.Out, hidden, hidden),
+			fc1:   linear(w.FC1, hidden, inter),
+			fc2:   linear(w.FC2, inter, hidden),
+		})
+	}
+	return e
+}
+
+// Config returns the model's architecture.
+func (m *Model) Config() Config { return m.cfg }
+
+// LogitScale returns exp(logit_scale), the factor CLIP applies to cosine
+// similarities to get logits.
+func (m *Model) LogitScale() float32 { return float32(math.Exp(float64(m.logitScale))) }
+
+// Normalize scales v to unit L2 norm in place (a zero vector stays zero).
+func Normalize(v []float32) {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	if s == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(s))
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+// Trace records the intermediate tensors of a forward pass, one entry per
+// input, each row-major [positions × hidden] unless noted.
+type Trace struct {
+	// Embeddings are the token/patch plus position embeddings, before any
+	// normalisation.
+	Embeddings [][]float32
+	// HiddenStates has NumLayers+1 entries per input: [0] is the encoder
+	// input (vision: after pre_layrnorm), [k] the output of layer k.
+	HiddenStates [][][]float32
+	// LastHidden is the text tower's output after final_layer_norm, or the
+	// vision encoder's output (before post_layernorm).
+	LastHidden [][]float32
+	// Pooled is [hidden] per input: the text at its end token, or
+	// post_layernorm of the vision CLS position.
+	Pooled [][]float32
+}
+
+func (tr *Trace) reset(n int) {
+	*tr = Trace{
+		Embeddings:   make([][]float32, n),
+		HiddenStates: make([][][]float32, n),
+		LastHidden:   make([][]float32, n),
+		Pooled:       make([][]float32, n),
+	}
+}
+
+// rowsOf returns copies of the n consecutive blocks of x.
+func rowsOf(x []float32, n int) [][]float32 {
+	out := make([][]float32, n)
+	size := len(x) / max(n, 1)
+	for i := range out {
+		out[i] = slices.Clone(x[i*size : (i+1)*size])
+	}
+	return out
+}
+
+// forward runs the encoder layers on x [batch·seq × hidden] in place.
+// lengths, if not nil, masks padded keys. record, if not nil, is called
+// with each layer's output. It stops early with ctx's error.
+func (e *encoder) forward(ctx context.Context, ar *nn.Arena, x []float32, batch, seq int, causal bool, lengths []int, record func([]float32)) error {
+	rows, d := batch*seq, e.hidden
+	h := ar.Alloc(rows * d)
+	qkv := ar.Alloc(rows * 3 * d)
+	att := ar.Alloc(rows * d)
+	mlp := ar.Alloc(rows * e.inter)
+	shape := nn.AttentionShape{Batch: batch, Seq: seq, Heads: e.heads, HeadDim: d / e.heads,
+		Stride: 3 * d, Causal: causal, Lengths: lengths}
+	scratch := ar.Alloc(shape.ScratchLen())
+	for i := range e.layers {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		l := &e.layers[i]
+		l.norm1.Forward(h, x, rows)
+		l.qkv.Forward(qkv, h, rows)
+		nn.Attention(att, qkv, qkv[d:], qkv[2*d:], scratch, shape)
+		l.out.Forward(h, att, rows)
+		nn.Add(x, h)
+		l.norm2.Forward(h, x, rows)
+		l.fc1.Forward(mlp, h, rows)
+		nn.ParallelApply(mlp, e.act)
+		l.fc2.Forward(h, mlp, rows)
+		nn.Add(x, h)
+		if record != nil {
+			record(x)
+		}
+	}
+	return nil
+}
+
+func (m *Model) arena() *nn.Arena {
+	ar := m.arenas.Get().(*nn.Arena)
+	ar.Reset()
+	return ar
+}
+
+// TextFeatures returns the projected (not normalised) text embedding of
+// each token sequence, like transformers' get_text_features. Each sequence
+// holds token ids including the begin and end tokens, unpadded, at most
+// MaxPositions long. The batch runs only up to its longest sequence.
+func (m *Model) TextFeatures(ids [][]int) ([][]float32, error) {
+	return m.TextForward(context.Background(), ids, nil, nil)
+}
+
+// TextForward is TextFeatures with cancellation, Hugging Face's
+// attention_mask and an optional trace. mask, if not nil, gives each
+// sequence's mask (1 for real tokens, then 0 for padding, the same length
+// as the sequence); padded keys are masked in attention. Sequences shorter than the batch's longest
+// are padded internally (and masked). The text is pooled at the first end
+// token (eos_token_id), or, for legacy configs with eos_token_id 2, at the
+// largest id, as transformers does; a sequence without an end token is
+// pooled at position 0, again as transformers does.
+func (m *Model) TextForward(ctx context.Context, ids [][]int, mask [][]int, trace *Trace) ([][]float32, error) {
+	tc := m.cfg.Text
+	if mask != nil && len(mask) != len(ids) {
+		return nil, fmt.Errorf("text: %d attention masks for %d sequences", len(mask), len(ids))
+	}
+	batch := len(ids)
+	if trace != nil {
+		trace.reset(batch)
+	}
+	if batch == 0 {
+		return [][]float32{}, nil
+	}
+	seq := 0
+	lengths := make([]int, batch)
+	pool := make([]int, batch)
+	padded := false
+	for r, row := range ids {
+		if len(row) == 0 || len(row) > tc.MaxPositions {
+			return nil, fmt.Errorf("text: sequence %d has %d tokens, want 1 to %d", r, len(row), tc.MaxPositions)
+		}
+		for p, id := range row {
+			if id < 0 || id >= tc.VocabSize {
+				return nil, fmt.Errorf("text: sequence %d position %d: token id %d outside the vocabulary (size %d)", r, p, id, tc.VocabSize)
+			}
+		}
+		lengths[r] = len(row)
+		if mask != nil {
+			n, err := maskLength(mask[r], len(row))
+			if err != nil {
+				return nil, fmt.Errorf("text: attention mask %d: %w", r, err)
+			}
+			if n < len(row) {
+				padded = true
+			}
+			lengths[r] = n
+		}
+		seq = max(seq, len(row))
+		pool[r] = m.poolPosition(row)
+	}
+	for r := range ids {
+		if len(ids[r]) < seq {
+			padded = true
+		}
+	}
+	if !padded {
+		lengths = nil
+	}
+
+	ar := m.arena()
+	defer m.arenas.Put(ar)
+	d := tc.HiddenSize
+	x := ar.Alloc(batch * seq * d)
+	for r, row := range ids {
+		for p := 0; p < seq; p++ {
+			id := tc.EOS // internal padding: masked, and never pooled
+			if p < len(row) {
+				id = row[p]
+			}
+			dst := x[(r*seq+p)*d : (r*seq+p+1)*d]
+			tok := m.tokenEmbedding[id*d : (id+1)*d]
+			pos := m.textPosition[p*d : (p+1)*d]
+			for i := range dst {
+				dst[i] = tok[i] + pos[i]
+			}
+		}
+	}
+	var record func([]float32)
+	if trace != nil {
+		trace.Embeddings = rowsOf(x, batch)
+		for r := range batch {
+			trace.HiddenStates[r] = [][]float32{slices.Clone(x[r*seq*d : (r+1)*seq*d])}
+		}
+		record = func(x []float32) {
+			for r := range batch {
+				trace.HiddenStates[r] = append(trace.HiddenStates[r], slices.Clone(x[r*seq*d:(r+1)*seq*d]))
+			}
+		}
+	}
+	if err := m.text.forward(ctx, ar, x, batch, seq, true, lengths, record); err != nil {
+		return nil, fmt.Errorf("text: %w", err)
+	}
+
+	pooled := ar.Alloc(batch * d)
+	if trace != nil {
+		m.finalNorm.Forward(x, x, batch*seq)
+		trace.LastHidden = rowsOf(x, batch)
+		for r := range batch {
+			copy(pooled[r*d:(r+1)*d], x[(r*seq+pool[r])*d:])
+		}
+	} else {
+		for r := range batch {
+			copy(pooled[r*d:(r+1)*d], x[(r*seq+pool[r])*d:])
+		}
+		m.finalNorm.Forward(pooled, pooled, batch)
+	}
+	if trace != nil {
+		trace.Pooled = rowsOf(pooled, batch)
+	}
+	out := make([]float32, batch*m.cfg.ProjectionDim)
+	m.textProj.Forward(out, pooled, batch)
+	return split(out, batch), nil
+}
+
+// maskLength checks that mask is n entries of 1s followed by 0s (at least
+// one 1) and returns the number of 1s.
+func maskLength(mask []int, n int) (int, error) {
+	if len(mask) != n {
+		return 0, fmt.Errorf("has %d entries for %d tokens", len(mask), n)
+	}
+	ones := 0
+	for ones < n && mask[ones] == 1 {
+		ones++
+	}
+	for p := ones; p < n; p++ {
+		if mask[p] != 0 {
+			return 0, fmt.Errorf("position %d: want 1s followed by 0s (right padding), got %d", p, mask[p])
+		}
+	}
+	if ones == 0 {
+		return 0, fmt.Errorf("masks every token")
+	}
+	return ones, nil
+}
+
+// poolPosition returns where transformers' CLIPTextTransformer pools row.
+func (m *Model) poolPosition(row []int) int {
+	if m.cfg.Text.LegacyEOS() {
+		best := 0
+		for p, id := range row {
+			if id > row[best] {
+				best = p
+			}
+		}
+		return best
+	}
+	for p, id := range row {
+		if id == m.cfg.Text.EOS {
+			return p
+		}
+	}
+	return 0
+}
+
+// split returns n slices sharing out, one per consecutive block.
+func split(out []float32, n int) [][]float32 {
+	rows := make([][]float32, n)
+	size := len(out) / n
+	for i := range rows {
+		rows[i] = out[i*size : (i+1)*size : (i+1)*size]
+	}
+	return rows
+}
+
+// ImageFeatures returns the projected (not normalised) image embedding of
+// each preprocessed image, like transformers' get_image_features. Each
+// image is [NumChannels × ImageSize × ImageSize] channel-first float32.
+func (m *Model) ImageFeatures(pixels [][]float32) ([][]float32, error) {
+	return m.ImageForward(context.Background(), pixels, nil)
+}
+
+// ImageForward is ImageFeatures with cancellation and an optional trace.
+func (m *Model) ImageForward(ctx context.Context, pixels [][]float32, trace *Trace) ([][]float32, error) {
+	vc := m.cfg.Vision
+	batch := len(pixels)
+	if trace != nil {
+		trace.reset(batch)
+	}
+	if batch == 0 {
+		return [][]float32{}, nil
+	}
+	c, s, p := vc.NumChannels, vc.ImageSize, vc.PatchSize
+	for i, px := range pixels {
+		if len(px) != c*s*s {
+			return nil, fmt.Errorf("image %d: %d values, want %d×%d×%d = %d", i, len(px), c, s, s, c*s*s)
+		}
+	}
+	ar := m.arena()
+	defer m.arenas.Put(ar)
+
+	// im2col: one row per patch, in the weight's [C, P, P] order.
+	g := s / p
+	np := g * g
+	k := c * p * p
+	patches := ar.Alloc(batch * np * k)
+	for b, px := range pixels {
+		for gy := 0; gy < g; gy++ {
+			for gx := 0; gx < g; gx++ {
+				dst := patches[(b*np+gy*g+gx)*k : (b*np+gy*g+gx+1)*k]
+				for ch := 0; ch < c; ch++ {
+					for py := 0; py < p; py++ {
+						src := px[ch*s*s+(gy*p+py)*s+gx*p:]
+						copy(dst[(ch*p+py)*p:(ch*p+py+1)*p], src[:p])
+					}
+				}
+			}
+		}
+	}
+	d := vc.HiddenSize
+	pe := ar.Alloc(batch * np * d)
+	m.patch.Forward(pe, patches, batch*np)
+
+	seq := np + 1
+	x := ar.Alloc(batch * seq * d)
+	for b := range batch {
+		for q := 0; q < seq; q++ {
+			src := m.classEmbedding
+			if q > 0 {
+				src = pe[(b*np+q-1)*d : (b*np+q)*d]
+			}
+			dst := x[(b*seq+q)*d : (b*seq+q+1)*d]
+			pos := m.visionPosition[q*d : (q+1)*d]
+			for i := range dst {
+				dst[i] = src[i] + pos[i]
+			}
+		}
+	}
+	var record func([]float32)
+	if trace != nil {
+		trace.Embeddings = rowsOf(x, batch)
+	}
+	m.preNorm.Forward(x, x, batch*seq)
+	if trace != nil {
+		for b := range batch {
+			trace.HiddenStates[b] = [][]float32{slices.Clone(x[b*seq*d : (b+1)*seq*d])}
+		}
+		record = func(x []float32) {
+			for b := range batch {
+				trace.HiddenStates[b] = append(trace.HiddenStates[b], slices.Clone(x[b*seq*d:(b+1)*seq*d]))
+			}
+		}
+	}
+	if err := m.vision.forward(ctx, ar, x, batch, seq, false, nil, record); err != nil {
+		return nil, fmt.Errorf("image: %w", err)
+	}
+	if trace != nil {
+		trace.LastHidden = rowsOf(x, batch)
+	}
+	pooled := ar.Alloc(batch * d)
+	for b := range batch {
+		copy(pooled[b*d:(b+1)*d], x[b*seq*d:])
+	}
+	m.postNorm.Forward(pooled, pooled, batch)
+	if trace != nil {
+		trace.Pooled = rowsOf(pooled, batch)
+	}
+	out := make([]float32, batch*m.cfg.ProjectionDim)
+	m.visualProj.Forward(out, pooled, batch)
+	return split(out, batch), nil
+}

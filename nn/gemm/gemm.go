@@ -1,0 +1,312 @@
+package gemm
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// Cache blocking. At most kc values of the shared dimension are
+// multiplied per pass (k is cut into equal blocks): a kc×32 W panel
+// (≤ 48 KiB) is reused from L1/L2 while the rows of X sweep over it, and a
+// tile of up to mcTarget rows × kc (≤ 168 KiB) stays in L2 while it sweeps
+// over the W panels.
+const (
+	kc       = 384
+	mcTarget = 112
+	// minParallel is the number of multiply-adds below which a product
+	// runs on the calling goroutine only.
+	minParallel = 1 << 17
+)
+
+// Kernel names the micro-kernel in use: "avx512", "avx2" or "go".
+func Kernel() string { return active.name }
+
+// Packed is a weight matrix W [n×k] packed for Mul. It is immutable after
+// Pack and safe for concurrent use.
+type Packed struct {
+	n, k int
+	w    []float32 // ceil(n/32) panels of [k][32], zero padded
+}
+
+// Pack packs w, a row-major [n×k] matrix (Hugging Face Linear weight
+// layout: n outputs, k inputs). It panics if n or k is negative or w
+// holds fewer than n·k values.
+func Pack(w []float32, n, k int) *Packed {
+	if n < 0 || k < 0 || len(w) < n*k {
+		panic(fmt.Sprintf("gemm: Pack n=%d k=%d with len(w)=%d", n, k, len(w)))
+	}
+	p := &Packed{n: n, k: k, w: make([]float32, panels(n)*k*nr)}
+	packT(p.w, w, n, k)
+	return p
+}
+
+// N is the number of outputs (rows of W).
+func (p *Packed) N() int { return p.n }
+
+// K is the number of inputs (columns of W).
+func (p *Packed) K() int { return p.k }
+
+// Mul sets dst[m×n] = x[m×k]·Wᵀ + bias, all row-major. bias has n values
+// or is nil. pool may be nil to run on the calling goroutine (which then
+// allocates scratch memory). It panics if a slice is shorter than its
+// shape says.
+func (p *Packed) Mul(dst, x []float32, m int, bias []float32, pool *Pool) {
+	if m < 0 || len(dst) < m*p.n || len(x) < m*p.k || (bias != nil && len(bias) < p.n) {
+		panic(fmt.Sprintf("gemm: Packed.Mul m=%d n=%d k=%d with len(dst)=%d len(x)=%d len(bias)=%d",
+			m, p.n, p.k, len(dst), len(x), len(bias)))
+	}
+	pool = orSerial(pool)
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	product(pool, active, dst, x, p.w, bias, m, p.n, p.k, p.k)
+}
+
+// MulT sets dst[m×n] = a[m×k]·bᵀ with b [n×k] (for attention: Q·Kᵀ). b is
+// packed on the fly into memory owned by pool. pool may be nil.
+func MulT(dst, a, b []float32, m, n, k int, pool *Pool) {
+	checkShapes("MulT", dst, a, b, m, n, k)
+	pool = orSerial(pool)
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	w := pool.packBuf(n, k)
+	packT(w, b, n, k)
+	product(pool, active, dst, a, w, nil, m, n, k, k)
+}
+
+// Mul sets dst[m×n] = a[m×k]·b with b [k×n] (for attention: P·V). b is
+// packed on the fly into memory owned by pool. pool may be nil.
+func Mul(dst, a, b []float32, m, n, k int, pool *Pool) {
+	checkShapes("Mul", dst, a, b, m, n, k)
+	pool = orSerial(pool)
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	w := pool.packBuf(n, k)
+	packN(w, b, n, k)
+	product(pool, active, dst, a, w, nil, m, n, k, k)
+}
+
+func checkShapes(name string, dst, a, b []float32, m, n, k int) {
+	if m < 0 || n < 0 || k < 0 || len(dst) < m*n || len(a) < m*k || len(b) < n*k {
+		panic(fmt.Sprintf("gemm: %s m=%d n=%d k=%d with len(dst)=%d len(a)=%d len(b)=%d",
+			name, m, n, k, len(dst), len(a), len(b)))
+	}
+}
+
+// orSerial returns pool, or a single-worker pool without goroutines.
+func orSerial(pool *Pool) *Pool {
+	if pool == nil {
+		return &Pool{workers: 1, scratch: make([][]float32, 1)}
+	}
+	return pool
+}
+
+func (p *Pool) packBuf(n, k int) []float32 {
+	need := panels(n) * k * nr
+	if cap(p.packed) < need {
+		p.packed = make([]float32, need)
+	}
+	return p.packed[:need]
+}
+
+func panels(n int) int { return (n + nr - 1) / nr }
+
+// packT packs b [n×k] (row j = output column j) into panels of [k][32].
+func packT(dst, b []float32, n, k int) {
+	for j0 := 0; j0 < n; j0 += nr {
+		pan := dst[j0*k : j0*k+k*nr]
+		w := min(nr, n-j0)
+		for c := 0; c < w; c++ {
+			row := b[(j0+c)*k : (j0+c)*k+k]
+			for p, v := range row {
+				pan[p*nr+c] = v
+			}
+		}
+		for c := w; c < nr; c++ {
+			for p := 0; p < k; p++ {
+				pan[p*nr+c] = 0
+			}
+		}
+	}
+}
+
+// packN packs b [k×n] (row p = shared index p) into panels of [k][32].
+func packN(dst, b []float32, n, k int) {
+	for j0 := 0; j0 < n; j0 += nr {
+		pan := dst[j0*k : j0*k+k*nr]
+		w := min(nr, n-j0)
+		for p := 0; p < k; p++ {
+			d := pan[p*nr : p*nr+nr]
+			copy(d, b[p*n+j0:p*n+j0+w])
+			clear(d[w:])
+		}
+	}
+}
+
+// job is one product dst = x·Wᵀ + bias with W packed. Workers claim
+// chunks of units — row blocks of mr rows (byRows) or W panels — with
+// guided scheduling: chunks shrink as the work runs out, so that workers
+// finish together even when the machine is shared.
+type job struct {
+	ks              *kernelSet
+	dst, x, w, bias []float32
+	m, n, k, np     int
+	kx              int // floats per row of x: k, or 2k−1 or 2k for bf16 pairs
+	kstep           int // k block length
+	byRows          bool
+	units, maxChunk int
+	workers         int
+	// direct: in a column split, the kernel reads x in place; otherwise
+	// each worker first copies x to a stride that does not alias in L1.
+	direct bool
+}
+
+// kStep cuts k into equal blocks of at most kc (rounded up to 8).
+func kStep(k int) int {
+	blocks := (k + kc - 1) / kc
+	return min(kc, ((k+blocks-1)/blocks+7)/8*8)
+}
+
+// product computes dst = x·Wᵀ + bias over pool's workers; pool.mu is held.
+// For a bf16 kernel, k counts pairs and x rows hold kx floats.
+func product(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			if bias != nil {
+				copy(dst[i*n:i*n+n], bias[:n])
+			} else {
+				clear(dst[i*n : i*n+n])
+			}
+		}
+		return
+	}
+	np := panels(n)
+	workers := pool.workers
+	if pool.closed || m*n*k < minParallel {
+		workers = 1
+	}
+	mr := ks.mr
+	blocks := (m + mr - 1) / mr
+	j := job{ks: ks, dst: dst, x: x, w: w, bias: bias, m: m, n: n, k: k, np: np, kx: kx, kstep: kStep(k), workers: workers}
+	if workers == 1 || blocks >= 4*workers {
+		// Many rows (or one worker): split over rows; each chunk of up
+		// to mcTarget rows sweeps over all of W.
+		j.byRows = true
+		j.units = blocks
+		j.maxChunk = max(1, mcTarget/mr)
+	} else {
+		// Few rows: split over W panels; every chunk takes all rows.
+		j.units = np
+		j.maxChunk = np
+		j.direct = !ks.bf16 && (k*4)%2048 != 0
+	}
+	pool.job = j
+	pool.run(workers)
+	pool.job = job{}
+}
+
+// scratchSize is how many floats of scratch a worker needs for j.
+func (j *job) scratchSize() int {
+	if j.byRows {
+		return min(j.m, j.maxChunk*j.ks.mr) * j.kstep
+	}
+	if j.direct {
+		return 0
+	}
+	return j.m * (j.k + 16)
+}
+
+// claim takes the next chunk of units, or reports false when none is left.
+func (j *job) claim(next *atomic.Int64) (lo, hi int, ok bool) {
+	for {
+		s := next.Load()
+		rem := int64(j.units) - s
+		if rem <= 0 {
+			return 0, 0, false
+		}
+		c := min(int64(j.maxChunk), max(1, (rem+int64(2*j.workers)-1)/int64(2*j.workers)))
+		if next.CompareAndSwap(s, s+c) {
+			return int(s), int(s + c), true
+		}
+	}
+}
+
+// runWorker claims and computes chunks of j until none are left, using
+// sc (≥ j.scratchSize() values) for copies of x.
+func (j *job) runWorker(next *atomic.Int64, sc []float32) {
+	copied := false
+	for {
+		lo, hi, ok := j.claim(next)
+		if !ok {
+			return
+		}
+		if j.byRows {
+			j.tile(sc, nil, 0, lo*j.ks.mr, min(j.m, hi*j.ks.mr), 0, j.np)
+			continue
+		}
+		if j.direct {
+			j.tile(nil, j.x, j.k, 0, j.m, lo, hi)
+			continue
+		}
+		lda := j.k + 16
+		if !copied {
+			for i := 0; i < j.m; i++ {
+				j.loadRow(sc[i*lda:], i, 0, j.k)
+			}
+			copied = true
+		}
+		j.tile(nil, sc, lda, 0, j.m, lo, hi)
+	}
+}
+
+// loadRow copies (or converts to bf16 pairs) values [k0,k0+kb) of row
+// of x to dst.
+func (j *job) loadRow(dst []float32, row, k0, kb int) {
+	if j.ks.bf16 {
+		x := j.x[row*j.kx : row*j.kx+j.kx]
+		j.ks.cvt(dst[:kb], x[2*k0:min(j.kx, 2*(k0+kb))])
+		return
+	}
+	copy(dst[:kb], j.x[row*j.k+k0:row*j.k+k0+kb])
+}
+
+// tile computes rows [i0,i1) × panels [p0,p1) of the product, reading the
+// rows from a (row stride lda) or, if a is nil, loading each k block of
+// the rows of x into sc (≥ (i1-i0)·kstep values) first.
+func (j *job) tile(sc, a []float32, lda int, i0, i1, p0, p1 int) {
+	micro, mr := j.ks.micro, j.ks.mr
+	rows := i1 - i0
+	for k0 := 0; k0 < j.k; k0 += j.kstep {
+		kb := min(j.kstep, j.k-k0)
+		var ab []float32
+		ld := lda
+		if a != nil {
+			ab = a[i0*lda+k0:]
+		} else {
+			ab, ld = sc[:rows*kb], kb
+			for i := 0; i < rows; i++ {
+				j.loadRow(ab[i*kb:], i0+i, k0, kb)
+			}
+		}
+		var bias []float32
+		if k0 == 0 {
+			bias = j.bias
+		}
+		acc := k0 > 0
+		for pj := p0; pj < p1; pj++ {
+			col := pj * nr
+			ncols := min(nr, j.n-col)
+			b := j.w[pj*j.k*nr+k0*nr : pj*j.k*nr+(k0+kb)*nr]
+			var bs []float32
+			if bias != nil {
+				bs = bias[col : col+ncols]
+			}
+			for ir := 0; ir < rows; ir += mr {
+				r := min(mr, rows-ir)
+				micro(r, kb, ab[ir*ld:], ld, b, j.dst[(i0+ir)*j.n+col:], j.n, bs, ncols, acc)
+			}
+		}
+	}
+}

@@ -1,0 +1,323 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+type shape struct{ m, n, k int }
+
+// clipShapes are the products of CLIP ViT-B/32 (m×k·(n×k)ᵀ) at batch 1
+// (text: 77 tokens, image: 50 tokens) and at batch 32 (1600 tokens).
+var clipShapes = []shape{
+	{50, 768, 768}, {50, 2304, 768}, {50, 3072, 768}, {50, 768, 3072},
+	{77, 512, 512}, {77, 1536, 512}, {77, 2048, 512}, {77, 512, 2048},
+	{1, 512, 512}, {1, 512, 768}, {8, 2048, 512},
+	{50, 50, 64}, {50, 64, 50}, {77, 77, 64},
+	{1600, 3072, 768}, {1600, 768, 3072},
+}
+
+// edgeShapes straddle the register block (14 or 6 rows, 32 columns) and
+// the k blocking (kc = 256).
+var edgeShapes = []shape{
+	{1, 1, 1}, {14, 32, 1}, {15, 33, 2}, {13, 31, 255}, {28, 64, 256}, {29, 65, 257},
+	{6, 16, 512}, {7, 17, 513}, {113, 40, 300}, {230, 70, 70}, {3, 100, 1000},
+}
+
+func randShapes(rng *rand.Rand, count int) []shape {
+	s := make([]shape, count)
+	for i := range s {
+		s[i] = shape{1 + rng.IntN(70), 1 + rng.IntN(70), 1 + rng.IntN(70)}
+	}
+	return s
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+func nanSlice(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(math.NaN())
+	}
+	return s
+}
+
+// checker compares a product against a float64 evaluation of
+// Σ a[i,p]·bt[j,p] + bias[j] (bt is [n×k]).
+type checker struct {
+	t                  *testing.T
+	name               string
+	a, bt, bias        []float32
+	m, n, k            int
+	sample             int // check this many random entries; 0 = all
+	checked, worstULPs float64
+}
+
+func (c *checker) check(got []float32) {
+	c.t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	count := c.m * c.n
+	if c.sample > 0 {
+		count = c.sample
+	}
+	tol := 1e-6 * math.Sqrt(float64(c.k))
+	bad := 0
+	for e := 0; e < count; e++ {
+		idx := e
+		if c.sample > 0 {
+			idx = rng.IntN(c.m * c.n)
+		}
+		i, j := idx/c.n, idx%c.n
+		var sum, mag float64
+		for p := 0; p < c.k; p++ {
+			v := float64(c.a[i*c.k+p]) * float64(c.bt[j*c.k+p])
+			sum += v
+			mag += math.Abs(v)
+		}
+		if c.bias != nil {
+			sum += float64(c.bias[j])
+			mag += math.Abs(float64(c.bias[j]))
+		}
+		diff := math.Abs(float64(got[idx]) - sum)
+		if !(diff <= tol*mag+1e-30) {
+			if bad < 5 {
+				c.t.Errorf("%s m=%d n=%d k=%d: [%d,%d] = %g, want %g (|diff| %.3g > %.3g)",
+					c.name, c.m, c.n, c.k, i, j, got[idx], sum, diff, tol*mag)
+			}
+			bad++
+		}
+		if mag > 0 {
+			c.worstULPs = max(c.worstULPs, diff/mag/math.Sqrt(float64(c.k)))
+		}
+	}
+	if bad > 0 {
+		c.t.Errorf("%s m=%d n=%d k=%d: %d of %d entries wrong", c.name, c.m, c.n, c.k, bad, count)
+	}
+}
+
+func transpose(b []float32, rows, cols int) []float32 {
+	t := make([]float32, len(b))
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			t[c*rows+r] = b[r*cols+c]
+		}
+	}
+	return t
+}
+
+// TestKernels runs every kernel usable on this CPU through the blocked
+// driver on random, edge and CLIP shapes, with and without bias, serially
+// and on pools of 2 and 3 workers, against float64.
+func TestKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	shapes := append(append(randShapes(rng, 60), edgeShapes...), clipShapes...)
+	pools := []*Pool{NewPool(1), NewPool(2), NewPool(3)}
+	defer func() {
+		for _, p := range pools {
+			p.Close()
+		}
+	}()
+	for _, ks := range kernelSets() {
+		worst := 0.0
+		for si, s := range shapes {
+			big := s.m*s.n*s.k > 1<<24
+			if big && (ks.name == "go" || testing.Short()) {
+				continue
+			}
+			x := randSlice(rng, s.m*s.k)
+			w := randSlice(rng, s.n*s.k)
+			var bias []float32
+			if si%2 == 0 {
+				bias = randSlice(rng, s.n)
+			}
+			pk := Pack(w, s.n, s.k)
+			pool := pools[si%len(pools)]
+			dst := nanSlice(s.m * s.n)
+			pool.mu.Lock()
+			product(pool, ks, dst, x, pk.w, bias, s.m, s.n, s.k, s.k)
+			pool.mu.Unlock()
+			c := checker{t: t, name: ks.name, a: x, bt: w, bias: bias, m: s.m, n: s.n, k: s.k}
+			if big {
+				c.sample = 3000
+			}
+			c.check(dst)
+			worst = max(worst, c.worstULPs)
+		}
+		t.Logf("kernel %s: %d shapes, worst |err|/(Σ|terms|·√k) = %.3g", ks.name, len(shapes), worst)
+	}
+}
+
+// TestAPI checks Packed.Mul, MulT and Mul (with the active kernel) on
+// random and attention shapes, with nil and real pools.
+func TestAPI(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pool := NewPool(0)
+	defer pool.Close()
+	shapes := append(randShapes(rng, 20), shape{50, 50, 64}, shape{50, 64, 50}, shape{77, 77, 64}, shape{77, 64, 77}, shape{300, 130, 90})
+	for i, s := range shapes {
+		p := pool
+		if i%3 == 0 {
+			p = nil
+		}
+		a := randSlice(rng, s.m*s.k)
+		bt := randSlice(rng, s.n*s.k)
+		bias := randSlice(rng, s.n)
+		dst := nanSlice(s.m * s.n)
+		Pack(bt, s.n, s.k).Mul(dst, a, s.m, bias, p)
+		(&checker{t: t, name: "Packed.Mul", a: a, bt: bt, bias: bias, m: s.m, n: s.n, k: s.k}).check(dst)
+
+		dst = nanSlice(s.m * s.n)
+		MulT(dst, a, bt, s.m, s.n, s.k, p)
+		(&checker{t: t, name: "MulT", a: a, bt: bt, m: s.m, n: s.n, k: s.k}).check(dst)
+
+		dst = nanSlice(s.m * s.n)
+		Mul(dst, a, transpose(bt, s.n, s.k), s.m, s.n, s.k, p)
+		(&checker{t: t, name: "Mul", a: a, bt: bt, m: s.m, n: s.n, k: s.k}).check(dst)
+	}
+}
+
+// TestZeroK checks that k = 0 yields the bias (or zeros).
+func TestZeroK(t *testing.T) {
+	p := Pack(nil, 3, 0)
+	dst := nanSlice(6)
+	p.Mul(dst, nil, 2, []float32{1, 2, 3}, nil)
+	want := []float32{1, 2, 3, 1, 2, 3}
+	for i := range want {
+		if dst[i] != want[i] {
+			t.Fatalf("k=0 with bias: got %v, want %v", dst, want)
+		}
+	}
+	p.Mul(dst, nil, 2, nil, nil)
+	for i := range dst {
+		if dst[i] != 0 {
+			t.Fatalf("k=0 without bias: got %v, want zeros", dst)
+		}
+	}
+}
+
+// TestBadShapes checks that short slices are reported, not written past.
+func TestBadShapes(t *testing.T) {
+	p := Pack(make([]float32, 12), 3, 4)
+	for _, tc := range []struct {
+		name string
+		fn   func()
+	}{
+		{"Pack short w", func() { Pack(make([]float32, 11), 3, 4) }},
+		{"Mul short dst", func() { p.Mul(make([]float32, 5), make([]float32, 8), 2, nil, nil) }},
+		{"Mul short x", func() { p.Mul(make([]float32, 6), make([]float32, 7), 2, nil, nil) }},
+		{"Mul short bias", func() { p.Mul(make([]float32, 6), make([]float32, 8), 2, make([]float32, 2), nil) }},
+		{"MulT short b", func() { MulT(make([]float32, 6), make([]float32, 8), make([]float32, 11), 2, 3, 4, nil) }},
+		{"Mul negative", func() { Mul(nil, nil, nil, -1, 3, 4, nil) }},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			tc.fn()
+		}()
+	}
+}
+
+// TestNoAlloc proves that products on a warm Pool do not allocate.
+func TestNoAlloc(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	pool := NewPool(2)
+	defer pool.Close()
+	for _, s := range []shape{{50, 768, 768}, {1, 512, 512}, {300, 200, 600}} {
+		x := randSlice(rng, s.m*s.k)
+		w := randSlice(rng, s.n*s.k)
+		bias := randSlice(rng, s.n)
+		pk := Pack(w, s.n, s.k)
+		dst := make([]float32, s.m*s.n)
+		pk.Mul(dst, x, s.m, bias, pool)
+		if a := testing.AllocsPerRun(20, func() { pk.Mul(dst, x, s.m, bias, pool) }); a != 0 {
+			t.Errorf("Packed.Mul %v: %v allocations per call", s, a)
+		}
+		MulT(dst, x, w, s.m, s.n, s.k, pool)
+		if a := testing.AllocsPerRun(20, func() { MulT(dst, x, w, s.m, s.n, s.k, pool) }); a != 0 {
+			t.Errorf("MulT %v: %v allocations per call", s, a)
+		}
+		Mul(dst, x, w, s.m, s.n, s.k, pool)
+		if a := testing.AllocsPerRun(20, func() { Mul(dst, x, w, s.m, s.n, s.k, pool) }); a != 0 {
+			t.Errorf("Mul %v: %v allocations per call", s, a)
+		}
+	}
+}
+
+// TestConcurrent runs products on one Packed from several goroutines,
+// sharing one Pool and using their own, and checks every result equals the
+// serial one bit for bit.
+func TestConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const m, n, k = 37, 70, 90
+	x := randSlice(rng, m*k)
+	w := randSlice(rng, n*k)
+	bias := randSlice(rng, n)
+	pk := Pack(w, n, k)
+	want := make([]float32, m*n)
+	pk.Mul(want, x, m, bias, nil)
+	shared := NewPool(2)
+	defer shared.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pool := shared
+			if g%2 == 1 {
+				pool = NewPool(2)
+				defer pool.Close()
+			}
+			dst := make([]float32, m*n)
+			for it := 0; it < 20; it++ {
+				clear(dst)
+				pk.Mul(dst, x, m, bias, pool)
+				for i := range dst {
+					if dst[i] != want[i] {
+						errs <- fmt.Errorf("goroutine %d iteration %d: dst[%d] = %g, want %g", g, it, i, dst[i], want[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestClosedPool checks that a closed Pool still computes, serially.
+func TestClosedPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	pool := NewPool(2)
+	pool.Close()
+	pool.Close()
+	const m, n, k = 100, 100, 100
+	a, bt := randSlice(rng, m*k), randSlice(rng, n*k)
+	dst := nanSlice(m * n)
+	MulT(dst, a, bt, m, n, k, pool)
+	(&checker{t: t, name: "closed pool", a: a, bt: bt, m: m, n: n, k: k}).check(dst)
+}
+
+func TestKernelName(t *testing.T) {
+	sets := kernelSets()
+	if want := sets[len(sets)-1].name; Kernel() != want {
+		t.Errorf("Kernel() = %q, want %q (best of %d usable)", Kernel(), want, len(sets))
+	}
+	t.Logf("kernel %s, GOMAXPROCS %d", Kernel(), runtime.GOMAXPROCS(0))
+}
