@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package vec
+
+func selectImpl() kernels { return genericKernels() }
+
+// candidates lists every kernel set this build can run.
+func candidates() []kernels { return []kernels{genericKernels()} }
