@@ -1,0 +1,299 @@
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sightsearch/sight/index/flat"
+	"github.com/sightsearch/sight/index/hnsw"
+)
+
+// found is one index hit.
+type found struct {
+	id    uint64
+	score float32
+}
+
+// vectorIndex is what the library needs of a vector index.
+type vectorIndex interface {
+	Add(id uint64, v []float32) error
+	// AddBatch adds vectors with one durable write; ids already present
+	// are left alone.
+	AddBatch(ctx context.Context, ids []uint64, vs [][]float32) error
+	Delete(id uint64) error
+	Contains(id uint64) bool
+	Len() int
+	Search(q []float32, k int, allow func(uint64) bool) ([]found, error)
+	Sync() error
+	Close() error
+}
+
+const (
+	indexDirName = "index"
+	indexSeqName = "index.seq"
+)
+
+// openIndex opens the search index. A writer opens the persistent HNSW
+// index and brings it up to date with the catalog; a read-only process
+// loads the catalog's vectors into an exact in-memory index.
+func (l *Library) openIndex(ctx context.Context) error {
+	dim := l.enc.Dim()
+	if l.readOnly {
+		fx := flat.New(dim)
+		err := l.cat.EachVector(ctx, func(id int64, v []float32) error {
+			return fx.Add(uint64(id), append([]float32(nil), v...))
+		})
+		if err != nil {
+			return fmt.Errorf("library: load vectors: %w", err)
+		}
+		l.idx = &flatIndex{fx}
+		return nil
+	}
+	dir := filepath.Join(l.dir, indexDirName)
+	opts := hnsw.Options{Dim: dim, M: l.opts.M, EfConstruction: l.opts.EfConstruction, Logger: l.log}
+	g, err := hnsw.Open(dir, opts)
+	if err != nil {
+		if !errors.Is(err, hnsw.ErrCorrupt) && !errors.Is(err, hnsw.ErrOptions) {
+			return err
+		}
+		// The index is derived from the catalog: rebuild it.
+		l.log.Warn("search index unusable; rebuilding it from the catalog", "dir", dir, "err", err)
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("library: remove damaged index %s: %w", dir, err)
+		}
+		if err := os.Remove(filepath.Join(l.dir, indexSeqName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if g, err = hnsw.Open(dir, opts); err != nil {
+			return err
+		}
+	}
+	l.idx = &hnswIndex{g: g}
+	return l.reconcile(ctx)
+}
+
+// reconcile applies the catalog changes the index has not seen: it removes
+// vectors of deleted images and adds vectors of new ones.
+func (l *Library) reconcile(ctx context.Context) error {
+	have, err := l.readIndexSeq()
+	if err != nil {
+		return err
+	}
+	want, err := l.cat.Seq(ctx)
+	if err != nil {
+		return err
+	}
+	if have == want {
+		return nil
+	}
+	if have > want {
+		// The catalog is older than the index (restored from a backup?):
+		// start the index over.
+		l.log.Warn("search index is newer than the catalog; rebuilding it", "index_seq", have, "catalog_seq", want)
+		if err := l.idx.Close(); err != nil {
+			return err
+		}
+		dir := filepath.Join(l.dir, indexDirName)
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+		g, err := hnsw.Open(dir, hnsw.Options{Dim: l.enc.Dim(), M: l.opts.M, EfConstruction: l.opts.EfConstruction, Logger: l.log})
+		if err != nil {
+			return err
+		}
+		l.idx = &hnswIndex{g: g}
+		have = 0
+	}
+	deleted, err := l.cat.DeletedSince(ctx, have)
+	if err != nil {
+		return err
+	}
+	for _, id := range deleted {
+		if l.idx.Contains(uint64(id)) {
+			if err := l.idx.Delete(uint64(id)); err != nil {
+				return err
+			}
+		}
+	}
+	added := 0
+	var ids []uint64
+	var vs [][]float32
+	flush := func() error {
+		err := l.idx.AddBatch(ctx, ids, vs)
+		ids, vs = ids[:0], vs[:0]
+		return err
+	}
+	err = l.cat.EachVectorSince(ctx, have, func(id int64, v []float32) error {
+		if l.idx.Contains(uint64(id)) {
+			return nil
+		}
+		added++
+		ids, vs = append(ids, uint64(id)), append(vs, append([]float32(nil), v...))
+		if len(ids) >= 4096 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("library: catch up index: %w", err)
+	}
+	if added > 0 || len(deleted) > 0 {
+		l.log.Info("search index caught up with the catalog", "added", added, "deleted", len(deleted))
+	}
+	return l.syncIndex(ctx)
+}
+
+// syncIndex makes the index durable and records the catalog change number
+// it now matches.
+func (l *Library) syncIndex(ctx context.Context) error {
+	if l.readOnly {
+		return nil
+	}
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	seq, err := l.cat.Seq(ctx)
+	if err != nil {
+		return err
+	}
+	if err := l.idx.Sync(); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(l.dir, indexSeqName), []byte(strconv.FormatInt(seq, 10)+"\n"))
+}
+
+func (l *Library) readIndexSeq() (int64, error) {
+	b, err := os.ReadFile(filepath.Join(l.dir, indexSeqName))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, nil // unreadable: catch up from the start
+	}
+	return n, nil
+}
+
+// writeFileAtomic writes data to path via a synced temporary file and a
+// rename, then syncs the directory.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// hnswIndex adapts hnsw.Graph.
+type hnswIndex struct {
+	g  *hnsw.Graph
+	mu sync.Mutex // serialises Add batches with Sync
+}
+
+func (h *hnswIndex) Add(id uint64, v []float32) error {
+	err := h.g.Add(id, v)
+	if errors.Is(err, hnsw.ErrDuplicate) {
+		return nil
+	}
+	return err
+}
+
+func (h *hnswIndex) AddBatch(ctx context.Context, ids []uint64, vs [][]float32) error {
+	var nids []uint64
+	var nvs [][]float32
+	for i, id := range ids {
+		if !h.g.Contains(id) {
+			nids, nvs = append(nids, id), append(nvs, vs[i])
+		}
+	}
+	if len(nids) == 0 {
+		return nil
+	}
+	return h.g.AddBatch(ctx, nids, nvs)
+}
+
+func (h *hnswIndex) Delete(id uint64) error {
+	err := h.g.Delete(id)
+	if errors.Is(err, hnsw.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (h *hnswIndex) Contains(id uint64) bool { return h.g.Contains(id) }
+func (h *hnswIndex) Len() int                { return h.g.Len() }
+func (h *hnswIndex) Sync() error             { return h.g.Sync() }
+func (h *hnswIndex) Close() error            { return h.g.Close() }
+
+func (h *hnswIndex) Search(q []float32, k int, allow func(uint64) bool) ([]found, error) {
+	ef := max(64, 2*k)
+	rs, err := h.g.Search(q, k, &hnsw.SearchOptions{Ef: ef, Filter: allow})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]found, len(rs))
+	for i, r := range rs {
+		out[i] = found{r.ID, r.Score}
+	}
+	return out, nil
+}
+
+// flatIndex adapts flat.Index (exact search) for read-only libraries.
+type flatIndex struct{ x *flat.Index }
+
+func (f *flatIndex) Add(id uint64, v []float32) error { return f.x.Add(id, v) }
+func (f *flatIndex) AddBatch(_ context.Context, ids []uint64, vs [][]float32) error {
+	for i, id := range ids {
+		if err := f.Add(id, vs[i]); err != nil && !errors.Is(err, flat.ErrDuplicate) {
+			return err
+		}
+	}
+	return nil
+}
+func (f *flatIndex) Delete(id uint64) error  { return f.x.Delete(id) }
+func (f *flatIndex) Contains(id uint64) bool { _, ok := f.x.Vector(id); return ok }
+func (f *flatIndex) Len() int                { return f.x.Len() }
+func (f *flatIndex) Sync() error             { return nil }
+func (f *flatIndex) Close() error            { return nil }
+
+func (f *flatIndex) Search(q []float32, k int, allow func(uint64) bool) ([]found, error) {
+	rs, err := f.x.Search(q, k, allow)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]found, len(rs))
+	for i, r := range rs {
+		out[i] = found{r.ID, r.Score}
+	}
+	return out, nil
+}

@@ -1,0 +1,346 @@
+// Package library is Sight's image library: a data directory that holds a
+// catalog of images (metadata, thumbnails and CLIP vectors, see package
+// catalog) and a vector index over those vectors, plus the operations users
+// run on it: indexing folders, searching by text or by example, finding
+// near-duplicates and zero-shot classification.
+//
+// # Layout of a library directory
+//
+//	catalog.db, catalog.db-wal   the catalog (SQLite): the source of truth
+//	index/                       the HNSW index (package index/hnsw), derived
+//	index.seq                    the catalog change number the index matches
+//	lock                         held (flock) by the process that writes
+//	uploads/                     images added through the HTTP API
+//
+// # Consistency
+//
+// Every change is committed to the catalog first, in one SQLite transaction
+// per batch (images, paths and vectors together), then applied to the index.
+// A process killed between the two leaves an index that lags the catalog; the
+// next writer to open the library notices (index.seq differs from the
+// catalog's change number) and reconciles the index with the catalog: missing
+// vectors are added and vectors of deleted images removed. Hence every
+// catalog entry has exactly one vector, and no vector outlives its entry.
+//
+// One process at a time writes (it holds an exclusive lock on the lock
+// file). Other processes can still search: they open the library read-only
+// and search the catalog's vectors exactly (package index/flat).
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sightsearch/sight/catalog"
+	"github.com/sightsearch/sight/clip"
+)
+
+// Meta keys stored in the catalog.
+const (
+	metaModel       = "model"             // the model's name (Hub id or directory)
+	metaFingerprint = "model_fingerprint" // see clip.Encoder.Fingerprint
+	metaDim         = "dim"
+)
+
+// ErrModelMismatch is returned when a library is opened with another model
+// than the one its vectors came from.
+var ErrModelMismatch = errors.New("library: model mismatch")
+
+// ErrLocked is returned when another process is writing the library.
+var ErrLocked = errors.New("library: another sight process is writing this library")
+
+// Options configures [Open].
+type Options struct {
+	// Model is the checkpoint to use. For a new library it defaults to
+	// clip.DefaultModel; for an existing one it defaults to the library's own
+	// model, and a different model is refused with ErrModelMismatch (use
+	// Reindex to change models).
+	Model string
+	// EncoderOptions configures model loading (hub access, pixel limits).
+	EncoderOptions clip.EncoderOptions
+	// ReadOnly opens without taking the write lock: searches run exactly
+	// over the catalog's vectors; writes fail.
+	ReadOnly bool
+	// Logger receives progress and diagnostics; nil discards them.
+	Logger *slog.Logger
+	// M and EfConstruction tune the HNSW index (0: defaults).
+	M, EfConstruction int
+	// Encoder, when set, is used instead of loading Model (benchmarks,
+	// tests, or sharing one loaded model between libraries).
+	Encoder *clip.Encoder
+	// openEncoder replaces clip.OpenEncoder in tests of model handling.
+	openEncoder func(ctx context.Context, model string, opts clip.EncoderOptions) (*clip.Encoder, error)
+}
+
+// Library is an open image library. Its methods are safe for concurrent use.
+type Library struct {
+	dir      string
+	opts     Options
+	cat      *catalog.Catalog
+	lock     *os.File // nil when read-only
+	idx      vectorIndex
+	enc      *clip.Encoder
+	model    string
+	readOnly bool
+	log      *slog.Logger
+	syncMu   sync.Mutex // serialises syncIndex
+	active   activity
+}
+
+// activity tracks index runs in progress, for status displays.
+type activity struct {
+	mu    sync.Mutex
+	runs  int
+	total int
+	done  int
+}
+
+// Activity reports the index runs in progress in this process: how many,
+// and their files found and handled so far.
+func (l *Library) Activity() (runs, done, total int) {
+	l.active.mu.Lock()
+	defer l.active.mu.Unlock()
+	return l.active.runs, l.active.done, l.active.total
+}
+
+// DefaultDir returns the default library directory: $SIGHT_DB, else
+// "sight" in the user's data directory ($XDG_DATA_HOME or ~/.local/share on
+// Unix).
+func DefaultDir() (string, error) {
+	if d := os.Getenv("SIGHT_DB"); d != "" {
+		return d, nil
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "sight"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("library: no home directory for the default library; use --db DIR: %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "sight"), nil
+}
+
+// Open opens (creating if needed) the library in dir and loads its model.
+func Open(ctx context.Context, dir string, opts Options) (*Library, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case opts.Encoder != nil:
+		enc := opts.Encoder
+		opts.Model = enc.Name
+		opts.openEncoder = func(context.Context, string, clip.EncoderOptions) (*clip.Encoder, error) { return enc, nil }
+	case opts.openEncoder == nil:
+		opts.openEncoder = clip.OpenEncoder
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	l := &Library{dir: dir, opts: opts, log: log, readOnly: opts.ReadOnly}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("library: create %s: %w", dir, err)
+	}
+	if !opts.ReadOnly {
+		f, err := lockDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		l.lock = f
+		if err := finishSwap(dir); err != nil {
+			l.unlock()
+			return nil, err
+		}
+	}
+	cat, err := catalog.Open(dir)
+	if err != nil {
+		l.unlock()
+		return nil, err
+	}
+	l.cat = cat
+	if err := l.loadModel(ctx); err != nil {
+		l.Close()
+		return nil, err
+	}
+	if err := l.openIndex(ctx); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// OpenForSearch opens dir for searching: as a writer when no other process
+// writes it (using the HNSW index), read-only otherwise.
+func OpenForSearch(ctx context.Context, dir string, opts Options) (*Library, error) {
+	l, err := Open(ctx, dir, opts)
+	if errors.Is(err, ErrLocked) {
+		opts.ReadOnly = true
+		return Open(ctx, dir, opts)
+	}
+	return l, err
+}
+
+func (l *Library) loadModel(ctx context.Context) error {
+	stored, ok, err := l.cat.Meta(metaModel)
+	if err != nil {
+		return err
+	}
+	storedFP, _, err := l.cat.Meta(metaFingerprint)
+	if err != nil {
+		return err
+	}
+	model := l.opts.Model
+	if model != "" && ok {
+		name := model
+		if st, err := os.Stat(model); err == nil && st.IsDir() {
+			if abs, err := filepath.Abs(model); err == nil {
+				name = abs
+			}
+		}
+		if n, err := l.cat.Stats(ctx); err == nil && n.Images > 0 && name != stored {
+			return fmt.Errorf("%w: the library in %s holds vectors of %s, not of %s; run `sight reindex --model %s` to re-embed it with the new model",
+				ErrModelMismatch, l.dir, stored, name, model)
+		}
+	}
+	switch {
+	case model == "" && ok:
+		model = stored
+	case model == "":
+		model = clip.DefaultModel
+	}
+	enc, err := l.opts.openEncoder(ctx, model, l.opts.EncoderOptions)
+	if err != nil {
+		return err
+	}
+	st, err := l.cat.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if ok && st.Images > 0 && storedFP != enc.Fingerprint {
+		return fmt.Errorf("%w: the library in %s holds vectors of %s, not of %s; run `sight reindex --model %s` to re-embed it with the new model",
+			ErrModelMismatch, l.dir, stored, enc.Name, model)
+	}
+	if !ok || storedFP != enc.Fingerprint {
+		if l.readOnly {
+			// A read-only open of an empty library: nothing to record.
+		} else {
+			for k, v := range map[string]string{metaModel: enc.Name, metaFingerprint: enc.Fingerprint, metaDim: strconv.Itoa(enc.Dim())} {
+				if err := l.cat.SetMeta(k, v); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	l.enc = enc
+	l.model = enc.Name
+	return nil
+}
+
+// Dir returns the library's directory.
+func (l *Library) Dir() string { return l.dir }
+
+// Model returns the name of the library's model.
+func (l *Library) Model() string { return l.model }
+
+// Encoder returns the library's CLIP encoder.
+func (l *Library) Encoder() *clip.Encoder { return l.enc }
+
+// Catalog returns the library's catalog.
+func (l *Library) Catalog() *catalog.Catalog { return l.cat }
+
+// ReadOnly reports whether the library was opened without the write lock.
+func (l *Library) ReadOnly() bool { return l.readOnly }
+
+// Close syncs and closes the index and the catalog and releases the lock.
+func (l *Library) Close() error {
+	var errs []error
+	if l.idx != nil {
+		errs = append(errs, l.idx.Close())
+	}
+	if l.cat != nil {
+		errs = append(errs, l.cat.Close())
+	}
+	l.unlock()
+	return errors.Join(errs...)
+}
+
+func (l *Library) unlock() {
+	if l.lock != nil {
+		unlockFile(l.lock)
+		l.lock.Close()
+		l.lock = nil
+	}
+}
+
+func (l *Library) checkWritable() error {
+	if l.readOnly {
+		return fmt.Errorf("library %s is open read-only (another sight process is writing it)", l.dir)
+	}
+	return nil
+}
+
+// Stats describes a library.
+type Stats struct {
+	Images  int64  `json:"images"`
+	Vectors int64  `json:"vectors"`
+	Paths   int64  `json:"paths"`
+	Skipped int64  `json:"skipped"`
+	Bytes   int64  `json:"bytes"`
+	Model   string `json:"model"`
+	Dim     int    `json:"dim"`
+	Indexed int    `json:"indexed"` // vectors in the search index
+	Dir     string `json:"dir"`
+}
+
+// Stats returns the library's counts.
+func (l *Library) Stats(ctx context.Context) (Stats, error) {
+	s, err := l.cat.Stats(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	return Stats{Images: s.Images, Vectors: s.Vectors, Paths: s.Paths, Skipped: s.Skipped, Bytes: s.Bytes,
+		Model: l.model, Dim: l.enc.Dim(), Indexed: l.idx.Len(), Dir: l.dir}, nil
+}
+
+// Remove removes an image from the library, given its id or one of its
+// paths. For a path, only that path is removed; the image goes when it has
+// no path left.
+func (l *Library) Remove(ctx context.Context, ref string) ([]int64, error) {
+	if err := l.checkWritable(); err != nil {
+		return nil, err
+	}
+	var gone []int64
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && !strings.ContainsRune(ref, filepath.Separator) {
+		if _, err := os.Stat(ref); err != nil { // not a file named like a number
+			if err := l.cat.RemoveImage(ctx, id); err != nil {
+				return nil, err
+			}
+			gone = []int64{id}
+		}
+	}
+	if gone == nil {
+		abs, err := filepath.Abs(ref)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := l.cat.LookupPath(ctx, abs); err != nil {
+			return nil, err
+		}
+		if gone, err = l.cat.RemovePaths(ctx, []string{abs}); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range gone {
+		if err := l.idx.Delete(uint64(id)); err != nil {
+			return gone, err
+		}
+	}
+	return gone, l.syncIndex(ctx)
+}

@@ -1,0 +1,25 @@
+//go:build !unix
+
+package library
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// lockDir creates the lock file exclusively; a stale file left by a killed
+// process must be removed by hand on systems without flock.
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if os.IsExist(err) {
+		return nil, fmt.Errorf("%w: %s (remove %s if no sight process runs)", ErrLocked, dir, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("library: lock %s: %w", path, err)
+	}
+	return f, nil
+}
+
+func unlockFile(f *os.File) { os.Remove(f.Name()) }
