@@ -1,0 +1,608 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sightsearch/sight/catalog"
+	"github.com/sightsearch/sight/clip"
+	"github.com/sightsearch/sight/imageio"
+)
+
+// IndexOptions configures [Library.Index].
+type IndexOptions struct {
+	// Prune removes catalog paths under the walked directories (and given
+	// files) that no longer exist.
+	Prune bool
+	// BatchSize is how many images go through the model at once (0: 16).
+	BatchSize int
+	// Workers decode and preprocess images in parallel (0: GOMAXPROCS).
+	Workers int
+	// MaxFileSize skips larger files (0: 1 GiB).
+	MaxFileSize int64
+	// Stdin supplies the list of paths for the source "-".
+	Stdin io.Reader
+	// Progress is called after every committed batch and at the end.
+	Progress func(Progress)
+}
+
+// Progress is the state of a running index.
+type Progress struct {
+	Total     int // files found
+	Done      int // files handled (added, unchanged, duplicate or skipped)
+	Added     int
+	Elapsed   time.Duration
+	Finished  bool
+	LastError string
+}
+
+// Summary reports what an index run did.
+type Summary struct {
+	Files      int            `json:"files"`      // regular files found
+	Added      int            `json:"added"`      // new images embedded
+	Unchanged  int            `json:"unchanged"`  // same size and mtime as stored
+	Duplicates int            `json:"duplicates"` // content already in the library (another path)
+	Updated    int            `json:"updated"`    // path known, file touched, content unchanged
+	Pruned     int            `json:"pruned"`     // paths removed with --prune
+	Skipped    map[string]int `json:"skipped"`    // by reason
+	// Problems lists up to 100 files that were skipped with their reason.
+	Problems []string `json:"problems,omitempty"`
+	Elapsed  float64  `json:"elapsed_seconds"`
+	// ImagesPerSecond is the whole pipeline's rate over the embedded images.
+	ImagesPerSecond float64 `json:"images_per_second"`
+	// InferenceImagesPerSecond is the model's own rate on the same batches
+	// (time spent in the image tower only).
+	InferenceImagesPerSecond float64 `json:"inference_images_per_second"`
+	BatchSize                int     `json:"batch_size"`
+}
+
+// Skip reasons.
+const (
+	reasonNotImage    = "not an image"
+	reasonTooLarge    = "too many pixels"
+	reasonCorrupt     = "corrupt or truncated"
+	reasonUnsupported = "unsupported variant"
+	reasonEmpty       = "empty file"
+	reasonUnreadable  = "unreadable"
+	reasonFileTooBig  = "file too big"
+	reasonKnownBad    = "unchanged, skipped before"
+)
+
+// prepared is one file after the CPU-side work, before the model.
+type prepared struct {
+	path     string
+	size     int64
+	mtime    time.Time
+	hash     []byte
+	info     imageio.Info
+	pixels   []float32
+	thumb    []byte
+	exif     imageio.EXIF
+	hasEXIF  bool
+	existing int64  // content already stored under this id (no embedding needed)
+	skip     string // non-empty: skipped for this reason
+	problem  string
+	same     bool // unchanged since last run
+	touched  bool // path known with same content but new mtime
+}
+
+// Index adds the images under sources to the library (see package doc of
+// cmd/sight for the user-visible behaviour): new and changed files are
+// embedded, unchanged ones skipped, identical contents share one vector.
+// Work committed before a cancellation stays; a next run resumes.
+func (l *Library) Index(ctx context.Context, sources []string, opts IndexOptions) (Summary, error) {
+	start := time.Now()
+	sum := Summary{Skipped: map[string]int{}}
+	if err := l.checkWritable(); err != nil {
+		return sum, err
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 16
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = 1 << 30
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = os.Stdin
+	}
+	sum.BatchSize = opts.BatchSize
+	w, err := walk(ctx, sources, opts.Stdin, l.dir)
+	if err != nil {
+		return sum, err
+	}
+	sum.Files = len(w.files)
+	for p, why := range w.errors {
+		sum.Skipped[reasonUnreadable]++
+		sum.addProblem(p, why)
+	}
+	progress := Progress{Total: len(w.files)}
+	l.active.mu.Lock()
+	l.active.runs++
+	l.active.total += progress.Total
+	l.active.mu.Unlock()
+	var reported int
+	defer func() {
+		l.active.mu.Lock()
+		l.active.runs--
+		l.active.total -= progress.Total
+		l.active.done -= reported
+		l.active.mu.Unlock()
+	}()
+	report := func() {
+		l.active.mu.Lock()
+		l.active.done += progress.Done - reported
+		reported = progress.Done
+		l.active.mu.Unlock()
+		if opts.Progress != nil {
+			progress.Elapsed = time.Since(start)
+			opts.Progress(progress)
+		}
+	}
+	report()
+
+	// Stage 1: workers stat, hash, decode and preprocess.
+	paths := make(chan string)
+	preps := make(chan prepared, opts.BatchSize*2)
+	var wg sync.WaitGroup
+	for i := 0; i < opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range paths {
+				pr := l.prepare(ctx, p, opts.MaxFileSize)
+				select {
+				case preps <- pr:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(paths)
+		for _, p := range w.files {
+			select {
+			case paths <- p:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(preps) }()
+
+	// Stage 2 (this goroutine): batch, embed, commit.
+	var (
+		pending   []prepared // to embed
+		batch     catalog.Batch
+		batchMeta []prepared // path-only entries in batch, for counting
+		inferTime time.Duration
+		embedded  int
+	)
+	flush := func() error {
+		if len(pending) == 0 && len(batch.Paths) == 0 && len(batch.Skipped) == 0 {
+			return nil
+		}
+		var vecs [][]float32
+		if len(pending) > 0 {
+			pix := make([][]float32, len(pending))
+			for i := range pending {
+				pix[i] = pending[i].pixels
+			}
+			t0 := time.Now()
+			var err error
+			vecs, err = l.enc.EmbedPixels(ctx, pix)
+			inferTime += time.Since(t0)
+			if err != nil {
+				return err
+			}
+			embedded += len(pending)
+		}
+		for i, pr := range pending {
+			v := vecs[i]
+			clip.Normalize(v)
+			im := catalog.Image{Hash: pr.hash, Size: pr.size, Format: string(pr.info.Format),
+				Width: pr.info.Width, Height: pr.info.Height, Thumbnail: pr.thumb,
+				Model: l.model, Vector: v, Paths: []string{pr.path}, MTime: pr.mtime}
+			if pr.hasEXIF {
+				if pr.exif.HasDateTimeOriginal {
+					im.TakenAt = pr.exif.DateTimeOriginal
+				}
+				im.Camera = camera(pr.exif.Make, pr.exif.Model)
+				im.HasGPS, im.Lat, im.Lon = pr.exif.HasGPS, pr.exif.Latitude, pr.exif.Longitude
+			}
+			batch.Images = append(batch.Images, im)
+		}
+		res, err := l.cat.Apply(context.WithoutCancel(ctx), batch)
+		if err != nil {
+			return err
+		}
+		var newIDs []uint64
+		var newVecs [][]float32
+		for i, id := range res.IDs {
+			if res.New[i] {
+				newIDs, newVecs = append(newIDs, uint64(id)), append(newVecs, batch.Images[i].Vector)
+				sum.Added++
+				progress.Added++
+			} else {
+				sum.Duplicates++
+			}
+		}
+		if err := l.idx.AddBatch(context.WithoutCancel(ctx), newIDs, newVecs); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+		for _, id := range res.Orphaned {
+			if err := l.idx.Delete(uint64(id)); err != nil {
+				return err
+			}
+		}
+		for _, pr := range batchMeta {
+			if pr.touched {
+				sum.Updated++
+			} else {
+				sum.Duplicates++
+			}
+		}
+		progress.Done += len(pending) + len(batchMeta) + len(batch.Skipped)
+		pending, batch, batchMeta = pending[:0], catalog.Batch{}, batchMeta[:0]
+		report()
+		return nil
+	}
+
+	var runErr error
+	for pr := range preps {
+		if runErr != nil {
+			continue // drain
+		}
+		switch {
+		case pr.same:
+			sum.Unchanged++
+			progress.Done++
+		case pr.skip == reasonKnownBad:
+			sum.Skipped[pr.skip]++
+			progress.Done++
+		case pr.skip != "":
+			sum.Skipped[pr.skip]++
+			sum.addProblem(pr.path, pr.problem)
+			batch.Skipped = append(batch.Skipped, catalog.Skip{Path: pr.path, Size: pr.size, MTime: pr.mtime.UnixNano(), Reason: pr.skip})
+		case pr.existing != 0:
+			batch.Paths = append(batch.Paths, catalog.PathEntry{Path: pr.path, ImageID: pr.existing, Size: pr.size, MTime: pr.mtime.UnixNano()})
+			batchMeta = append(batchMeta, pr)
+		default:
+			pending = append(pending, pr)
+		}
+		if len(pending) >= opts.BatchSize || len(batch.Paths)+len(batch.Skipped) >= 256 {
+			if err := flush(); err != nil {
+				runErr = err
+			}
+		}
+	}
+	if runErr == nil && ctx.Err() == nil {
+		runErr = flush()
+	}
+	if runErr == nil && ctx.Err() == nil && opts.Prune {
+		n, err := l.prune(ctx, w)
+		sum.Pruned = n
+		runErr = err
+	}
+	if err := l.syncIndex(context.WithoutCancel(ctx)); err != nil && runErr == nil {
+		runErr = err
+	}
+	sum.Elapsed = time.Since(start).Seconds()
+	if embedded > 0 {
+		sum.ImagesPerSecond = float64(embedded) / sum.Elapsed
+		sum.InferenceImagesPerSecond = float64(embedded) / inferTime.Seconds()
+	}
+	progress.Finished = true
+	report()
+	if runErr == nil {
+		runErr = ctx.Err()
+	}
+	return sum, runErr
+}
+
+func (s *Summary) addProblem(path, why string) {
+	if len(s.Problems) < 100 {
+		s.Problems = append(s.Problems, fmt.Sprintf("%s: %s", path, why))
+	}
+}
+
+// prepare does everything for one file that needs no model.
+func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepared {
+	pr := prepared{path: path}
+	st, err := os.Stat(path)
+	if err != nil {
+		pr.skip, pr.problem = reasonUnreadable, err.Error()
+		return pr
+	}
+	pr.size, pr.mtime = st.Size(), st.ModTime()
+	known, err := l.cat.LookupPath(ctx, path)
+	haveKnown := err == nil
+	if haveKnown && known.Size == pr.size && known.MTime == pr.mtime.UnixNano() {
+		pr.same = true
+		return pr
+	}
+	if s, ok, _ := l.cat.LookupSkipped(ctx, path); ok && s.Size == pr.size && s.MTime == pr.mtime.UnixNano() {
+		pr.skip = reasonKnownBad
+		return pr
+	}
+	if pr.size == 0 {
+		pr.skip, pr.problem = reasonEmpty, "empty file"
+		return pr
+	}
+	if pr.size > maxSize {
+		pr.skip, pr.problem = reasonFileTooBig, fmt.Sprintf("%d bytes (limit %d)", pr.size, maxSize)
+		return pr
+	}
+	// Cheap content check before reading the whole file.
+	f, err := os.Open(path)
+	if err != nil {
+		pr.skip, pr.problem = reasonUnreadable, err.Error()
+		return pr
+	}
+	head := make([]byte, 32)
+	n, _ := io.ReadFull(f, head)
+	if _, ok := imageio.Sniff(head[:n]); !ok {
+		f.Close()
+		pr.skip, pr.problem = reasonNotImage, "not a recognised image format"
+		return pr
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		pr.skip, pr.problem = reasonUnreadable, err.Error()
+		return pr
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	f.Close()
+	if err != nil {
+		pr.skip, pr.problem = reasonUnreadable, err.Error()
+		return pr
+	}
+	pr.size = int64(len(data))
+	h := sha256.Sum256(data)
+	pr.hash = h[:]
+	if id, err := l.cat.LookupHash(ctx, pr.hash); err == nil {
+		pr.existing = id
+		pr.touched = haveKnown && known.ImageID == id
+		return pr
+	}
+	img, info, err := l.enc.Decode(data)
+	if err != nil {
+		pr.skip, pr.problem = skipReason(err), err.Error()
+		return pr
+	}
+	pr.info = info
+	pr.pixels = l.enc.Pixels(img)
+	pr.thumb = thumbnail(img, 256)
+	if ex, ok := readEXIF(data); ok {
+		pr.exif, pr.hasEXIF = ex, true
+	}
+	return pr
+}
+
+func skipReason(err error) string {
+	switch {
+	case errors.Is(err, imageio.ErrTooLarge):
+		return reasonTooLarge
+	case errors.Is(err, imageio.ErrUnsupported):
+		return reasonUnsupported
+	default:
+		return reasonCorrupt
+	}
+}
+
+// thumbnail returns a JPEG of img fitting in a size×size box.
+func thumbnail(img *imageio.RGB, size int) []byte {
+	w, h := img.Width, img.Height
+	if w > size || h > size {
+		if w >= h {
+			w, h = size, max(1, img.Height*size/img.Width)
+		} else {
+			w, h = max(1, img.Width*size/img.Height), size
+		}
+	}
+	small := img
+	if w != img.Width || h != img.Height {
+		small = imageio.ResizeBicubic(img, w, h)
+	}
+	rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i, j := 0, 0; i < len(small.Pix); i, j = i+3, j+4 {
+		rgba.Pix[j], rgba.Pix[j+1], rgba.Pix[j+2], rgba.Pix[j+3] = small.Pix[i], small.Pix[i+1], small.Pix[i+2], 255
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, rgba, &jpeg.Options{Quality: 80}); err != nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// prune removes catalog paths below the walked roots (or equal to a given
+// file) that the walk did not find.
+func (l *Library) prune(ctx context.Context, w walkResult) (int, error) {
+	found := make(map[string]bool, len(w.files))
+	for _, f := range w.files {
+		found[f] = true
+	}
+	var gone []string
+	err := l.cat.EachPath(ctx, func(e catalog.PathEntry) error {
+		if found[e.Path] {
+			return nil
+		}
+		for _, r := range w.roots {
+			if strings.HasPrefix(e.Path, r+string(os.PathSeparator)) {
+				if _, err := os.Lstat(e.Path); errors.Is(err, os.ErrNotExist) {
+					gone = append(gone, e.Path)
+				}
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(gone) == 0 {
+		return 0, nil
+	}
+	sort.Strings(gone)
+	ids, err := l.cat.RemovePaths(ctx, gone)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := l.idx.Delete(uint64(id)); err != nil {
+			return len(gone), err
+		}
+	}
+	return len(gone), nil
+}
+
+// camera joins an EXIF make and model, dropping the make when the model
+// already starts with it ("Canon" + "Canon EOS 5D").
+func camera(make, model string) string {
+	make, model = strings.TrimSpace(make), strings.TrimSpace(model)
+	switch {
+	case make == "":
+		return model
+	case model == "":
+		return make
+	case strings.HasPrefix(strings.ToLower(model), strings.ToLower(make)):
+		return model
+	}
+	return make + " " + model
+}
+
+// UploadsDir is the folder inside a library where [Library.AddImage] keeps
+// the images it receives.
+const UploadsDir = "uploads"
+
+// AddImage stores an image received as bytes (an upload) in the library's
+// uploads folder, named by its content hash, and indexes it. It returns the
+// image's id and whether it was new to the library. Non-images and images
+// over the pixel limit are refused before anything is stored.
+func (l *Library) AddImage(ctx context.Context, data []byte) (id int64, added bool, err error) {
+	if err := l.checkWritable(); err != nil {
+		return 0, false, err
+	}
+	info, err := imageio.DecodeConfig(data)
+	if err != nil {
+		return 0, false, err
+	}
+	max := l.enc.Limits.MaxPixels
+	if max <= 0 {
+		max = imageio.DefaultMaxPixels
+	}
+	if int64(info.Width)*int64(info.Height) > max {
+		return 0, false, fmt.Errorf("%w: %dx%d pixels (limit %d)", imageio.ErrTooLarge, info.Width, info.Height, max)
+	}
+	h := sha256.Sum256(data)
+	if id, err := l.cat.LookupHash(ctx, h[:]); err == nil {
+		return id, false, nil
+	}
+	dir := filepath.Join(l.dir, UploadsDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, false, err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%x.%s", h[:16], extension(info.Format)))
+	if err := writeFileAtomic(path, data); err != nil {
+		return 0, false, fmt.Errorf("store upload: %w", err)
+	}
+	sum, err := l.Index(ctx, []string{path}, IndexOptions{BatchSize: 1, Workers: 1})
+	if err != nil {
+		return 0, false, err
+	}
+	if len(sum.Problems) > 0 {
+		os.Remove(path)
+		return 0, false, fmt.Errorf("%w: %s", imageio.ErrNotImage, strings.TrimPrefix(sum.Problems[0], path+": "))
+	}
+	e, err := l.cat.LookupPath(ctx, path)
+	if err != nil {
+		return 0, false, err
+	}
+	return e.ImageID, sum.Added > 0, nil
+}
+
+func extension(f imageio.Format) string {
+	if f == "jpeg" {
+		return "jpg"
+	}
+	if f == "" {
+		return "img"
+	}
+	return string(f)
+}
+
+// RemoveImage deletes an image by id, with the stored uploads of it.
+func (l *Library) RemoveImage(ctx context.Context, id int64) error {
+	if err := l.checkWritable(); err != nil {
+		return err
+	}
+	im, err := l.cat.Image(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := l.cat.RemoveImage(ctx, id); err != nil {
+		return err
+	}
+	if err := l.idx.Delete(uint64(id)); err != nil {
+		return err
+	}
+	uploads := filepath.Join(l.dir, UploadsDir) + string(os.PathSeparator)
+	for _, p := range im.Paths {
+		if strings.HasPrefix(p, uploads) {
+			os.Remove(p)
+		}
+	}
+	return l.syncIndex(ctx)
+}
+
+// Import adds images whose vectors were computed elsewhere (another Sight,
+// a benchmark's synthetic set). Each image needs a hash, a vector of the
+// library's dimension and at least one path; vectors are normalised.
+func (l *Library) Import(ctx context.Context, images []catalog.Image) error {
+	if err := l.checkWritable(); err != nil {
+		return err
+	}
+	for i := range images {
+		if len(images[i].Vector) != l.enc.Dim() {
+			return fmt.Errorf("import: image %d has a vector of dimension %d, the library %d", i, len(images[i].Vector), l.enc.Dim())
+		}
+		if len(images[i].Paths) == 0 {
+			return fmt.Errorf("import: image %d has no path", i)
+		}
+		clip.Normalize(images[i].Vector)
+		if images[i].Model == "" {
+			images[i].Model = l.model
+		}
+	}
+	res, err := l.cat.Apply(ctx, catalog.Batch{Images: images})
+	if err != nil {
+		return err
+	}
+	var ids []uint64
+	var vs [][]float32
+	for i, id := range res.IDs {
+		if res.New[i] {
+			ids, vs = append(ids, uint64(id)), append(vs, images[i].Vector)
+		}
+	}
+	if err := l.idx.AddBatch(context.WithoutCancel(ctx), ids, vs); err != nil {
+		return err
+	}
+	return l.syncIndex(ctx)
+}
