@@ -1,0 +1,549 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/sightsearch/sight/catalog"
+	"github.com/sightsearch/sight/clip"
+	"github.com/sightsearch/sight/imageio"
+	"github.com/sightsearch/sight/library"
+)
+
+// libFlags are the flags every library command takes.
+type libFlags struct {
+	modelFlags
+	db string
+}
+
+func (f *libFlags) register(fs *flag.FlagSet) {
+	f.modelFlags.register(fs, "")
+	fs.Lookup("model").Usage = "CLIP checkpoint (Hub repo id or local directory); needed only when the library is created (default " + clip.DefaultModel + ")"
+	fs.StringVar(&f.db, "db", "", "library directory (default $SIGHT_DB, else the user's data dir)")
+}
+
+func (f *libFlags) options(e *env) (string, library.Options, error) {
+	dir := f.db
+	if dir == "" {
+		d, err := library.DefaultDir()
+		if err != nil {
+			return "", library.Options{}, err
+		}
+		dir = d
+	}
+	return dir, library.Options{
+		Model:          f.model,
+		EncoderOptions: clip.EncoderOptions{Hub: f.hubOptions(e), Limits: imageio.Limits{MaxPixels: f.maxPixels}},
+		Logger:         e.log,
+	}, nil
+}
+
+// open opens the library for writing.
+func (f *libFlags) open(ctx context.Context, e *env) (*library.Library, error) {
+	dir, opts, err := f.options(e)
+	if err != nil {
+		return nil, err
+	}
+	return library.Open(ctx, dir, opts)
+}
+
+// openSearch opens the library for searching (read-only if another process
+// writes it).
+func (f *libFlags) openSearch(ctx context.Context, e *env) (*library.Library, error) {
+	dir, opts, err := f.options(e)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no library at %s: run `sight index PATH` first (or pass --db DIR)", dir)
+	}
+	return library.OpenForSearch(ctx, dir, opts)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func runIndex(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "index", "[flags] PATH... (directories, files, or - for a list of paths on stdin)")
+	var lf libFlags
+	lf.register(fs)
+	prune := fs.Bool("prune", false, "remove library entries of files that are gone from the given folders")
+	batch := fs.Int("batch", 16, "images per model batch")
+	workers := fs.Int("workers", 0, "decoding workers (default: number of CPUs)")
+	stats := fs.Bool("stats", false, "print throughput figures (pipeline and pure inference images/s)")
+	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError{"give at least one folder, file, or - (paths on stdin)"}
+	}
+	lib, err := lf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	var bar *progressbar.ProgressBar
+	lastLog := time.Now()
+	progress := func(p library.Progress) {
+		if isTerminal(e.stderr) {
+			if bar == nil && p.Total > 0 {
+				bar = progressbar.NewOptions(p.Total, progressbar.OptionSetWriter(e.stderr),
+					progressbar.OptionSetDescription("indexing"), progressbar.OptionShowCount(),
+					progressbar.OptionShowIts(), progressbar.OptionSetItsString("files"),
+					progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond),
+					progressbar.OptionClearOnFinish())
+			}
+			if bar != nil {
+				bar.Set(p.Done)
+				if p.Finished {
+					bar.Finish()
+				}
+			}
+			return
+		}
+		if p.Finished || time.Since(lastLog) > 5*time.Second {
+			lastLog = time.Now()
+			rate := 0.0
+			if s := p.Elapsed.Seconds(); s > 0 {
+				rate = float64(p.Added) / s
+			}
+			e.log.Info("indexing", "done", p.Done, "total", p.Total, "added", p.Added, "images_per_s", fmt.Sprintf("%.1f", rate))
+		}
+	}
+	sum, err := lib.Index(ctx, pos, library.IndexOptions{Prune: *prune, BatchSize: *batch, Workers: *workers, Stdin: e.stdin, Progress: progress})
+	if *asJSON {
+		json.NewEncoder(e.stdout).Encode(sum)
+	} else {
+		printSummary(e.stdout, sum, *stats)
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(e.stderr, "sight index: interrupted; the next run resumes where this one stopped")
+		return exitError{130}
+	}
+	return err
+}
+
+func printSummary(w io.Writer, s library.Summary, stats bool) {
+	fmt.Fprintf(w, "%d files: %d added, %d unchanged, %d duplicates", s.Files, s.Added, s.Unchanged, s.Duplicates)
+	if s.Updated > 0 {
+		fmt.Fprintf(w, ", %d touched", s.Updated)
+	}
+	if s.Pruned > 0 {
+		fmt.Fprintf(w, ", %d pruned", s.Pruned)
+	}
+	skipped := 0
+	var reasons []string
+	for r, n := range s.Skipped {
+		skipped += n
+		reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
+	}
+	sort.Strings(reasons)
+	if skipped > 0 {
+		fmt.Fprintf(w, ", %d skipped (%s)", skipped, strings.Join(reasons, ", "))
+	}
+	fmt.Fprintf(w, " in %.1fs\n", s.Elapsed)
+	for _, p := range s.Problems {
+		fmt.Fprintf(w, "  skipped %s\n", p)
+	}
+	if stats && s.Added > 0 {
+		fmt.Fprintf(w, "throughput: pipeline %.2f images/s, model inference alone %.2f images/s (batch %d): %.0f%%\n",
+			s.ImagesPerSecond, s.InferenceImagesPerSecond, s.BatchSize, 100*s.ImagesPerSecond/s.InferenceImagesPerSecond)
+	}
+}
+
+// searchFlags are the result-shaping flags of search and similar.
+type searchFlags struct {
+	limit    int
+	minScore float64
+	path     string
+	after    string
+	before   string
+	minWidth int
+	types    string
+	format   string
+}
+
+func (s *searchFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&s.limit, "limit", 10, "number of results")
+	fs.Float64Var(&s.minScore, "min-score", -1, "drop results whose cosine similarity is below this (e.g. 0.2 for text queries)")
+	fs.StringVar(&s.path, "path", "", "only images with a path matching this glob (e.g. '*/2023/*' or '*.png')")
+	fs.StringVar(&s.after, "after", "", "only images taken (or modified) on or after DATE (YYYY-MM-DD or RFC 3339)")
+	fs.StringVar(&s.before, "before", "", "only images taken (or modified) before DATE")
+	fs.IntVar(&s.minWidth, "min-width", 0, "only images at least this wide")
+	fs.StringVar(&s.types, "type", "", "only these formats, comma-separated (jpeg,png,gif,webp,bmp,tiff)")
+	fs.StringVar(&s.format, "format", "table", "output: table, json (one object per line) or paths")
+}
+
+func parseDate(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02", "2006-01", "2006"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageError{fmt.Sprintf("bad date %q: use YYYY-MM-DD", s)}
+}
+
+func (s *searchFlags) query() (library.Query, error) {
+	q := library.Query{Limit: s.limit}
+	if s.minScore > -1 {
+		q.MinScore = &s.minScore
+	}
+	if s.limit <= 0 {
+		return q, usageError{"--limit must be positive"}
+	}
+	switch s.format {
+	case "table", "json", "paths":
+	default:
+		return q, usageError{fmt.Sprintf("unknown --format %q: use table, json or paths", s.format)}
+	}
+	q.Filter = catalog.Filter{PathGlob: s.path, MinWidth: s.minWidth}
+	var err error
+	if s.after != "" {
+		if q.Filter.After, err = parseDate(s.after); err != nil {
+			return q, err
+		}
+	}
+	if s.before != "" {
+		if q.Filter.Before, err = parseDate(s.before); err != nil {
+			return q, err
+		}
+	}
+	for _, t := range strings.Split(s.types, ",") {
+		if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
+			if t == "jpg" {
+				t = "jpeg"
+			}
+			if t == "tif" {
+				t = "tiff"
+			}
+			q.Filter.Formats = append(q.Filter.Formats, t)
+		}
+	}
+	return q, nil
+}
+
+func printHits(w io.Writer, format string, hits []library.Hit) error {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	switch format {
+	case "json":
+		je := json.NewEncoder(bw)
+		for _, h := range hits {
+			if err := je.Encode(h); err != nil {
+				return err
+			}
+		}
+	case "paths":
+		for _, h := range hits {
+			fmt.Fprintln(bw, h.Path)
+		}
+	default:
+		if len(hits) == 0 {
+			fmt.Fprintln(bw, "no results")
+			return nil
+		}
+		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SCORE\tID\tSIZE\tPATH")
+		for _, h := range hits {
+			fmt.Fprintf(tw, "%.4f\t%d\t%dx%d\t%s\n", h.Score, h.ID, h.Width, h.Height, h.Path)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+// weighted parses "VALUE" or "VALUE:WEIGHT"... only when the suffix after
+// the last colon is a number (so "C:\x.jpg" and "ratio 3:2" stay intact).
+func weighted(s string) (string, float64) {
+	if i := strings.LastIndexByte(s, ':'); i > 0 {
+		if w, err := strconv.ParseFloat(s[i+1:], 64); err == nil {
+			return s[:i], w
+		}
+	}
+	return s, 1
+}
+
+func runSearch(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "search", "[flags] [TEXT...]\n\nTerms combine as a weighted sum of normalised embeddings; append :WEIGHT to a term to weight it (\"red:0.5\").")
+	var lf libFlags
+	lf.register(fs)
+	var sf searchFlags
+	sf.register(fs)
+	var texts, images, nots, notImages stringList
+	fs.Var(&texts, "text", "a text term (repeatable; positional arguments are texts too)")
+	fs.Var(&images, "image", "an example image file (repeatable)")
+	fs.Var(&nots, "not", "a text to steer away from (repeatable)")
+	fs.Var(&notImages, "not-image", "an image to steer away from (repeatable)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	q, err := sf.query()
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		texts = append(stringList{strings.Join(pos, " ")}, texts...)
+	}
+	for _, t := range texts {
+		v, w := weighted(t)
+		q.Terms = append(q.Terms, library.Term{Text: v, Weight: w})
+	}
+	for _, p := range images {
+		v, w := weighted(p)
+		if _, err := os.Stat(v); err != nil {
+			return fmt.Errorf("--image %s: %w", v, err)
+		}
+		q.Terms = append(q.Terms, library.Term{Path: v, Weight: w})
+	}
+	for _, t := range nots {
+		v, w := weighted(t)
+		q.Terms = append(q.Terms, library.Term{Text: v, Weight: -w})
+	}
+	for _, p := range notImages {
+		v, w := weighted(p)
+		q.Terms = append(q.Terms, library.Term{Path: v, Weight: -w})
+	}
+	if len(q.Terms) == 0 {
+		return usageError{"give a text, --text, or --image to search for"}
+	}
+	lib, err := lf.openSearch(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	hits, err := lib.Search(ctx, q)
+	if err != nil {
+		return err
+	}
+	return printHits(e.stdout, sf.format, hits)
+}
+
+func runSimilar(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "similar", "[flags] PATH|ID")
+	var lf libFlags
+	lf.register(fs)
+	var sf searchFlags
+	sf.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"give one image: a path in the library or an id"}
+	}
+	q, err := sf.query()
+	if err != nil {
+		return err
+	}
+	lib, err := lf.openSearch(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	hits, err := lib.Similar(ctx, pos[0], q)
+	if err != nil {
+		return err
+	}
+	return printHits(e.stdout, sf.format, hits)
+}
+
+func runDupes(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "dupes", "[--threshold 0.95] [--format table|json]")
+	var lf libFlags
+	lf.register(fs)
+	threshold := fs.Float64("threshold", 0.95, "cosine similarity at or above which two images count as near-duplicates")
+	format := fs.String("format", "table", "output: table or json (one group per line)")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	lib, err := lf.openSearch(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	groups, err := lib.Dupes(ctx, float32(*threshold), 10)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(e.stdout)
+	defer bw.Flush()
+	if *format == "json" {
+		je := json.NewEncoder(bw)
+		for _, g := range groups {
+			je.Encode(g)
+		}
+		return nil
+	}
+	if len(groups) == 0 {
+		fmt.Fprintln(bw, "no near-duplicates")
+	}
+	for i, g := range groups {
+		fmt.Fprintf(bw, "group %d (%d images)\n", i+1, len(g.Images))
+		for _, h := range g.Images {
+			fmt.Fprintf(bw, "  %.4f  %d  %s\n", h.Score, h.ID, h.Path)
+		}
+	}
+	return nil
+}
+
+func runClassify(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "classify", "--labels \"cat,dog,car\" [flags] IMAGE...")
+	var mf modelFlags
+	mf.register(fs, clip.DefaultModel)
+	labels := fs.String("labels", "", "comma-separated labels; each becomes the prompt \"a photo of a {label}\"")
+	format := fs.String("format", "table", "output: table or json (one object per image)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	var ls []string
+	for _, l := range strings.Split(*labels, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			ls = append(ls, l)
+		}
+	}
+	if len(ls) == 0 || len(pos) == 0 {
+		return usageError{"give --labels and at least one image"}
+	}
+	enc, err := mf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	bw := bufio.NewWriter(e.stdout)
+	defer bw.Flush()
+	for _, p := range pos {
+		data, err := os.ReadFile(p)
+		var res []library.Label
+		if err == nil {
+			res, err = library.Classify(ctx, enc, ls, data)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			failed++
+			bw.Flush()
+			fmt.Fprintf(e.stderr, "sight classify: %s: %v\n", p, trimPrefix(err, p))
+			continue
+		}
+		if *format == "json" {
+			json.NewEncoder(bw).Encode(map[string]any{"path": p, "labels": res})
+			continue
+		}
+		sort.SliceStable(res, func(i, j int) bool { return res[i].Probability > res[j].Probability })
+		fmt.Fprintf(bw, "%s\n", p)
+		for _, r := range res {
+			fmt.Fprintf(bw, "  %6.2f%%  %s\n", 100*r.Probability, r.Label)
+		}
+	}
+	if failed > 0 {
+		return exitError{1}
+	}
+	return nil
+}
+
+func runStats(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "stats", "[--format table|json]")
+	var lf libFlags
+	lf.register(fs)
+	format := fs.String("format", "table", "output: table or json")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	lib, err := lf.openSearch(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	s, err := lib.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return json.NewEncoder(e.stdout).Encode(s)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "library\t%s\n", s.Dir)
+	fmt.Fprintf(tw, "model\t%s (%d dimensions)\n", s.Model, s.Dim)
+	fmt.Fprintf(tw, "images\t%d (%s)\n", s.Images, humanBytes(s.Bytes))
+	fmt.Fprintf(tw, "vectors\t%d (%d in the search index)\n", s.Vectors, s.Indexed)
+	fmt.Fprintf(tw, "paths\t%d\n", s.Paths)
+	fmt.Fprintf(tw, "skipped files\t%d\n", s.Skipped)
+	return tw.Flush()
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func runRm(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rm", "PATH|ID...")
+	var lf libFlags
+	lf.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError{"give paths or ids to remove"}
+	}
+	lib, err := lf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	for _, ref := range pos {
+		gone, err := lib.Remove(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ref, err)
+		}
+		fmt.Fprintf(e.stdout, "removed %s (%d images deleted)\n", ref, len(gone))
+	}
+	return nil
+}
+
+func runReindex(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "reindex", "[--model M]: re-embed every image of the library (e.g. with a new model)")
+	var lf libFlags
+	lf.register(fs)
+	batch := fs.Int("batch", 16, "images per model batch")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	dir, opts, err := lf.options(e)
+	if err != nil {
+		return err
+	}
+	sum, err := library.Reindex(ctx, dir, opts, library.IndexOptions{BatchSize: *batch})
+	printSummary(e.stdout, sum, false)
+	return err
+}

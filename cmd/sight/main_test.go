@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sightsearch/sight/safetensors"
+)
+
+var (
+	fixtures  = filepath.Join("..", "..", "testdata", "clip")
+	tinyModel = filepath.Join(fixtures, "tiny-b32")
+)
+
+// sight runs the CLI in-process and returns its exit code and output.
+func sight(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func jsonLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var rows []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("not JSON: %q: %v", sc.Text(), err)
+		}
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+func TestEmbedMatchesReference(t *testing.T) {
+	exp, err := safetensors.Open(filepath.Join(fixtures, "expected.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exp.Close()
+	textEmbeds, _ := exp.Float32("text_embeds") // row 0 is "a photo of a cat"
+	chelsea, _ := exp.Float32("image_embeds.chelsea.png")
+	dim := len(chelsea)
+
+	code, out, stderr := sight(t, "", "embed", "--model", tinyModel,
+		"--image", filepath.Join(fixtures, "images", "chelsea.png"),
+		"--text", "a photo of a cat",
+		"--image", filepath.Join(fixtures, "images", "NOTICE.md"), // not an image
+		"--image", "/nonexistent.png")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (bad inputs); stderr: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "NOTICE.md") || !strings.Contains(stderr, "/nonexistent.png") {
+		t.Fatalf("errors do not name the inputs: %s", stderr)
+	}
+	rows := jsonLines(t, out)
+	if len(rows) != 2 || rows[0]["kind"] != "image" || rows[1]["kind"] != "text" || rows[1]["input"] != "a photo of a cat" {
+		t.Fatalf("rows: %v", rows)
+	}
+	check := func(row map[string]any, want []float32) {
+		emb := row["embedding"].([]any)
+		if len(emb) != dim {
+			t.Fatalf("dimension %d, want %d", len(emb), dim)
+		}
+		for i, v := range emb {
+			if d := math.Abs(v.(float64) - float64(want[i])); d > 1e-4 {
+				t.Fatalf("%s: embedding[%d] off by %g", row["input"], i, d)
+			}
+		}
+	}
+	check(rows[0], chelsea)
+	check(rows[1], textEmbeds[:dim])
+
+	// --normalize gives unit vectors.
+	code, out, _ = sight(t, "", "embed", "--model", tinyModel, "--text", "a dog", "--normalize")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	var n float64
+	for _, v := range jsonLines(t, out)[0]["embedding"].([]any) {
+		n += v.(float64) * v.(float64)
+	}
+	if math.Abs(n-1) > 1e-5 {
+		t.Fatalf("norm² %g", n)
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	code, out, stderr := sight(t, "", "tokenize", "--model", tinyModel, "a photo of a cat")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, `"ids":[49406,320,1125,539,320,2368,49407]`) {
+		t.Fatalf("tokenize: %s", out)
+	}
+}
+
+func TestLibraryCommands(t *testing.T) {
+	db := t.TempDir()
+	photos := t.TempDir()
+	for _, name := range []string{"chelsea.png", "astronaut.jpg", "rocket.jpg", "camera_gray.png"} {
+		b, _ := os.ReadFile(filepath.Join(fixtures, "images", name))
+		os.WriteFile(filepath.Join(photos, name), b, 0o644)
+	}
+	b, _ := os.ReadFile(filepath.Join(fixtures, "images", "chelsea.png"))
+	os.WriteFile(filepath.Join(photos, "chelsea copy.png"), b, 0o644)
+	os.WriteFile(filepath.Join(photos, "readme.txt"), []byte("hello"), 0o644)
+
+	code, out, stderr := sight(t, "", "index", "--db", db, "--model", tinyModel, "--stats", photos)
+	if code != 0 {
+		t.Fatalf("index: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "6 files: 4 added, 0 unchanged, 1 duplicates, 1 skipped (1 not an image)") || !strings.Contains(out, "throughput: pipeline") {
+		t.Fatalf("index summary: %s", out)
+	}
+	// The library remembers its model: no --model from here on.
+	code, out, stderr = sight(t, "", "search", "--db", db, "a photo of a cat", "--limit", "2", "--format", "json")
+	rows := jsonLines(t, out)
+	if code != 0 || len(rows) != 2 || rows[0]["path"] == "" || rows[0]["id"] == nil || rows[0]["score"] == nil {
+		t.Fatalf("search: %d %s %s", code, out, stderr)
+	}
+	code, out, _ = sight(t, "", "search", "--db", db, "--image", filepath.Join(photos, "rocket.jpg"), "--format", "paths", "--limit", "1")
+	if code != 0 || strings.TrimSpace(out) != filepath.Join(photos, "rocket.jpg") {
+		t.Fatalf("search by example: %q", out)
+	}
+	code, out, _ = sight(t, "", "search", "--db", db, "--text", "red:2", "--image", filepath.Join(photos, "rocket.jpg"), "--not", "blurry", "--type", "png", "--format", "paths")
+	if code != 0 || strings.Contains(out, ".jpg") || !strings.Contains(out, ".png") {
+		t.Fatalf("combined filtered search: %q", out)
+	}
+	code, out, _ = sight(t, "", "similar", "--db", db, filepath.Join(photos, "chelsea.png"), "--format", "paths")
+	if code != 0 || strings.Contains(out, "chelsea") || len(strings.Fields(out)) != 3 {
+		t.Fatalf("similar: %q", out)
+	}
+	code, out, _ = sight(t, "", "stats", "--db", db, "--format", "json")
+	var st map[string]any
+	json.Unmarshal([]byte(out), &st)
+	if code != 0 || st["images"].(float64) != 4 || st["vectors"].(float64) != 4 || st["paths"].(float64) != 5 || st["model"] == "" {
+		t.Fatalf("stats: %s", out)
+	}
+	code, out, _ = sight(t, "", "dupes", "--db", db, "--threshold", "0.999")
+	if code != 0 || !strings.Contains(out, "no near-duplicates") {
+		t.Fatalf("dupes: %s", out)
+	}
+	code, out, stderr = sight(t, "", "classify", "--model", tinyModel, "--labels", "cat, dog ,car", "--format", "json", filepath.Join(photos, "chelsea.png"))
+	var cl struct {
+		Labels []struct {
+			Label       string
+			Probability float64
+		}
+	}
+	json.Unmarshal([]byte(out), &cl)
+	var sum float64
+	for _, l := range cl.Labels {
+		sum += l.Probability
+	}
+	if code != 0 || len(cl.Labels) != 3 || cl.Labels[1].Label != "dog" || math.Abs(sum-1) > 1e-9 {
+		t.Fatalf("classify: %s %s", out, stderr)
+	}
+	// Paths on stdin; a second run finds everything unchanged.
+	code, out, _ = sight(t, filepath.Join(photos, "rocket.jpg")+"\n", "index", "--db", db, "-")
+	if code != 0 || !strings.Contains(out, "1 files: 0 added, 1 unchanged") {
+		t.Fatalf("index from stdin: %s", out)
+	}
+	// rm, then prune after deleting a file.
+	if code, out, _ = sight(t, "", "rm", "--db", db, filepath.Join(photos, "chelsea copy.png")); code != 0 {
+		t.Fatalf("rm: %s", out)
+	}
+	os.Remove(filepath.Join(photos, "camera_gray.png"))
+	code, out, _ = sight(t, "", "index", "--db", db, "--prune", photos)
+	if code != 0 || !strings.Contains(out, "1 pruned") {
+		t.Fatalf("prune: %s", out)
+	}
+	code, out, _ = sight(t, "", "stats", "--db", db, "--format", "json")
+	json.Unmarshal([]byte(out), &st)
+	if st["images"].(float64) != 3 || st["paths"].(float64) != 4 { // the removed copy is still on disk: indexed again
+		t.Fatalf("stats after rm and prune: %s", out)
+	}
+	// Another model is refused with a pointer to reindex.
+	other := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors", "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json"} {
+		b, _ := os.ReadFile(filepath.Join(tinyModel, f))
+		os.WriteFile(filepath.Join(other, f), b, 0o644)
+	}
+	code, _, stderr = sight(t, "", "index", "--db", db, "--model", other, photos)
+	if code != 1 || !strings.Contains(stderr, "sight reindex") {
+		t.Fatalf("model change: %d %s", code, stderr)
+	}
+	code, out, stderr = sight(t, "", "reindex", "--db", db, "--model", other)
+	if code != 0 || !strings.Contains(out, "3 added") {
+		t.Fatalf("reindex: %d %s %s", code, out, stderr)
+	}
+	code, out, _ = sight(t, "", "stats", "--db", db, "--format", "json")
+	json.Unmarshal([]byte(out), &st)
+	if code != 0 || st["images"].(float64) != 3 || !strings.HasSuffix(st["model"].(string), filepath.Base(other)) {
+		t.Fatalf("stats after reindex: %s", out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"nope"},
+		{"embed", "--model", tinyModel},
+		{"search", "--db", t.TempDir(), "--format", "xml", "x"},
+		{"bench", "nothing"},
+	} {
+		if code, _, stderr := sight(t, "", args...); code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	if code, out, _ := sight(t, "", "help"); code != 0 || !strings.Contains(out, "search") {
+		t.Errorf("help: %d %s", code, out)
+	}
+}
