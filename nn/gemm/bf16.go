@@ -55,8 +55,5 @@ func (p *PackedBF16) Mul(dst, x []float32, m int, bias []float32, pool *Pool) {
 		panic(fmt.Sprintf("gemm: PackedBF16.Mul m=%d n=%d k=%d with len(dst)=%d len(x)=%d len(bias)=%d",
 			m, p.n, p.k, len(dst), len(x), len(bias)))
 	}
-	pool = orSerial(pool)
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	product(pool, activeBF16, dst, x, p.w, bias, m, p.n, (p.k+1)/2, p.k)
+	execute(pool, activeBF16, dst, x, p.w, bias, m, p.n, (p.k+1)/2, p.k, nil, 0)
 }

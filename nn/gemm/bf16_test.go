@@ -17,11 +17,12 @@ func roundBF16(s []float32) []float32 {
 // TestBF16Kernels checks every bf16 kernel through the driver against
 // float64 sums of the bf16-rounded inputs (tight, fp32 accumulation
 // tolerance) and against the exact float32 inputs (bf16 tolerance:
-// each product is off by at most 2·2⁻⁹ relative).
+// bf16 keeps 8 significant bits, so each product is off by at most
+// 2·2⁻⁸ relative).
 func TestBF16Kernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	shapes := append(append(randShapes(rng, 40), edgeShapes...), clipShapes...)
-	pools := []*Pool{NewPool(1), NewPool(2)}
+	shapes := append(append(append(randShapes(rng, 40), rowShapes()...), edgeShapes...), clipShapes...)
+	pools := []*Pool{NewPool(1), NewPool(2), NewPool(3)}
 	defer func() {
 		for _, p := range pools {
 			p.Close()
@@ -43,11 +44,13 @@ func TestBF16Kernels(t *testing.T) {
 			pk := PackBF16(w, s.n, s.k)
 			dst := nanSlice(s.m * s.n)
 			pool := pools[si%len(pools)]
-			pool.mu.Lock()
-			product(pool, ks, dst, x, pk.w, bias, s.m, s.n, (s.k+1)/2, s.k)
-			pool.mu.Unlock()
+			if si%3 == 2 {
+				forceParallel(pool, ks, dst, x, pk.w, bias, s.m, s.n, (s.k+1)/2, s.k)
+			} else {
+				execute(pool, ks, dst, x, pk.w, bias, s.m, s.n, (s.k+1)/2, s.k, nil, 0)
+			}
 			sample := 0
-			if big {
+			if s.m*s.n*s.k > 1<<21 {
 				sample = 2000
 			}
 			c := checker{t: t, name: ks.name + " vs bf16 inputs", a: roundBF16(x), bt: roundBF16(w), bias: bias,
@@ -60,7 +63,7 @@ func TestBF16Kernels(t *testing.T) {
 	}
 }
 
-// checkLoose compares with the float32 inputs: |err| ≤ 4e-3·Σ|terms|.
+// checkLoose compares with the float32 inputs: |err| ≤ 8e-3·Σ|terms|.
 func checkLoose(t *testing.T, name string, got, x, w, bias []float32, s shape, sample int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(3, 3))
@@ -83,8 +86,8 @@ func checkLoose(t *testing.T, name string, got, x, w, bias []float32, s shape, s
 		if bias != nil {
 			sum += float64(bias[j])
 		}
-		if d := math.Abs(float64(got[idx]) - sum); !(d <= 4e-3*mag+1e-6*math.Sqrt(float64(s.k))*mag) {
-			t.Fatalf("%s vs float32 %v: [%d,%d] = %g, want %g ± %.3g", name, s, i, j, got[idx], sum, 4e-3*mag)
+		if d := math.Abs(float64(got[idx]) - sum); !(d <= 8e-3*mag+1e-6*math.Sqrt(float64(s.k))*mag) {
+			t.Fatalf("%s vs float32 %v: [%d,%d] = %g, want %g ± %.3g", name, s, i, j, got[idx], sum, 8e-3*mag)
 		}
 	}
 }

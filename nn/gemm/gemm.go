@@ -5,17 +5,17 @@ import (
 	"sync/atomic"
 )
 
-// Cache blocking. At most kc values of the shared dimension are
-// multiplied per pass (k is cut into equal blocks): a kc×32 W panel
-// (≤ 48 KiB) is reused from L1/L2 while the rows of X sweep over it, and a
-// tile of up to mcTarget rows × kc (≤ 168 KiB) stays in L2 while it sweeps
-// over the W panels.
+// Cache blocking, tuned on Zen 4 (1 MiB L2): at most kc values of the
+// shared dimension are multiplied per pass (k is cut into equal blocks),
+// so a kc×32 W panel (≤ 96 KiB) is reused from L2 while the rows of X
+// sweep over it, and a tile of up to mcTarget rows × kc (≤ 344 KiB) stays
+// in L2 while it sweeps over the W panels.
 const (
-	kc       = 384
+	kc       = 768
 	mcTarget = 112
 	// minParallel is the number of multiply-adds below which a product
 	// runs on the calling goroutine only.
-	minParallel = 1 << 17
+	minParallel = 1 << 19
 )
 
 // Kernel names the micro-kernel in use: "avx512", "avx2" or "go".
@@ -47,42 +47,94 @@ func (p *Packed) N() int { return p.n }
 func (p *Packed) K() int { return p.k }
 
 // Mul sets dst[m×n] = x[m×k]·Wᵀ + bias, all row-major. bias has n values
-// or is nil. pool may be nil to run on the calling goroutine (which then
-// allocates scratch memory). It panics if a slice is shorter than its
-// shape says.
+// or is nil; dst must not overlap x. pool may be nil to run on the
+// calling goroutine (which then allocates scratch memory). It panics if a
+// slice is shorter than its shape says.
 func (p *Packed) Mul(dst, x []float32, m int, bias []float32, pool *Pool) {
 	if m < 0 || len(dst) < m*p.n || len(x) < m*p.k || (bias != nil && len(bias) < p.n) {
 		panic(fmt.Sprintf("gemm: Packed.Mul m=%d n=%d k=%d with len(dst)=%d len(x)=%d len(bias)=%d",
 			m, p.n, p.k, len(dst), len(x), len(bias)))
 	}
-	pool = orSerial(pool)
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	product(pool, active, dst, x, p.w, bias, m, p.n, p.k, p.k)
+	execute(pool, active, dst, x, p.w, bias, m, p.n, p.k, p.k, nil, 0)
 }
 
 // MulT sets dst[m×n] = a[m×k]·bᵀ with b [n×k] (for attention: Q·Kᵀ). b is
-// packed on the fly into memory owned by pool. pool may be nil.
+// packed on the fly into memory owned by pool; pool may be nil. dst must
+// not overlap a.
 func MulT(dst, a, b []float32, m, n, k int, pool *Pool) {
 	checkShapes("MulT", dst, a, b, m, n, k)
-	pool = orSerial(pool)
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	w := pool.packBuf(n, k)
-	packT(w, b, n, k)
-	product(pool, active, dst, a, w, nil, m, n, k, k)
+	execute(pool, active, dst, a, nil, nil, m, n, k, k, b, 'T')
 }
 
 // Mul sets dst[m×n] = a[m×k]·b with b [k×n] (for attention: P·V). b is
-// packed on the fly into memory owned by pool. pool may be nil.
+// packed on the fly into memory owned by pool; pool may be nil. dst must
+// not overlap a.
 func Mul(dst, a, b []float32, m, n, k int, pool *Pool) {
 	checkShapes("Mul", dst, a, b, m, n, k)
-	pool = orSerial(pool)
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	w := pool.packBuf(n, k)
-	packN(w, b, n, k)
-	product(pool, active, dst, a, w, nil, m, n, k, k)
+	execute(pool, active, dst, a, nil, nil, m, n, k, k, b, 'N')
+}
+
+// execute computes dst = x·Wᵀ + bias. W is packed in w, or, for mode 'T'
+// or 'N', is b ([n×k] or [k×n]) to be packed into pool memory first.
+// Large products take the pool's workers (one product at a time); small
+// ones run on the calling goroutine with a scratch context from the pool,
+// so several goroutines can run them at once.
+func execute(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx int, b []float32, mode byte) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			if bias != nil {
+				copy(dst[i*n:i*n+n], bias[:n])
+			} else {
+				clear(dst[i*n : i*n+n])
+			}
+		}
+		return
+	}
+	if pool != nil && pool.workers > 1 && m*n*k >= minParallel {
+		pool.mu.Lock()
+		if !pool.closed {
+			if mode != 0 {
+				pool.packed = packInto(pool.packed, b, n, k, mode)
+				w = pool.packed
+			}
+			pool.job = newJob(ks, dst, x, w, bias, m, n, k, kx, pool.workers)
+			pool.run(pool.workers)
+			pool.job = job{}
+			pool.mu.Unlock()
+			return
+		}
+		pool.mu.Unlock()
+	}
+	c := pool.getContext()
+	if mode != 0 {
+		c.packed = packInto(c.packed, b, n, k, mode)
+		w = c.packed
+	}
+	j := newJob(ks, dst, x, w, bias, m, n, k, kx, 1)
+	if need := j.scratchSize(); cap(c.scratch) < need {
+		c.scratch = make([]float32, need)
+	}
+	var next atomic.Int64
+	j.runWorker(&next, c.scratch[:j.scratchSize()])
+	pool.putContext(c)
+}
+
+// packInto packs b ('T': [n×k], 'N': [k×n]) into buf, grown if needed.
+func packInto(buf, b []float32, n, k int, mode byte) []float32 {
+	need := panels(n) * k * nr
+	if cap(buf) < need {
+		buf = make([]float32, need)
+	}
+	buf = buf[:need]
+	if mode == 'T' {
+		packT(buf, b, n, k)
+	} else {
+		packN(buf, b, n, k)
+	}
+	return buf
 }
 
 func checkShapes(name string, dst, a, b []float32, m, n, k int) {
@@ -90,22 +142,6 @@ func checkShapes(name string, dst, a, b []float32, m, n, k int) {
 		panic(fmt.Sprintf("gemm: %s m=%d n=%d k=%d with len(dst)=%d len(a)=%d len(b)=%d",
 			name, m, n, k, len(dst), len(a), len(b)))
 	}
-}
-
-// orSerial returns pool, or a single-worker pool without goroutines.
-func orSerial(pool *Pool) *Pool {
-	if pool == nil {
-		return &Pool{workers: 1, scratch: make([][]float32, 1)}
-	}
-	return pool
-}
-
-func (p *Pool) packBuf(n, k int) []float32 {
-	need := panels(n) * k * nr
-	if cap(p.packed) < need {
-		p.packed = make([]float32, need)
-	}
-	return p.packed[:need]
 }
 
 func panels(n int) int { return (n + nr - 1) / nr }
@@ -166,27 +202,10 @@ func kStep(k int) int {
 	return min(kc, ((k+blocks-1)/blocks+7)/8*8)
 }
 
-// product computes dst = x·Wᵀ + bias over pool's workers; pool.mu is held.
-// For a bf16 kernel, k counts pairs and x rows hold kx floats.
-func product(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		for i := 0; i < m; i++ {
-			if bias != nil {
-				copy(dst[i*n:i*n+n], bias[:n])
-			} else {
-				clear(dst[i*n : i*n+n])
-			}
-		}
-		return
-	}
+// newJob plans dst = x·Wᵀ + bias over workers. For a bf16 kernel, k
+// counts pairs and x rows hold kx floats.
+func newJob(ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx, workers int) job {
 	np := panels(n)
-	workers := pool.workers
-	if pool.closed || m*n*k < minParallel {
-		workers = 1
-	}
 	mr := ks.mr
 	blocks := (m + mr - 1) / mr
 	j := job{ks: ks, dst: dst, x: x, w: w, bias: bias, m: m, n: n, k: k, np: np, kx: kx, kstep: kStep(k), workers: workers}
@@ -202,20 +221,18 @@ func product(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx i
 		j.maxChunk = np
 		j.direct = !ks.bf16 && (k*4)%2048 != 0
 	}
-	pool.job = j
-	pool.run(workers)
-	pool.job = job{}
+	return j
 }
 
 // scratchSize is how many floats of scratch a worker needs for j.
 func (j *job) scratchSize() int {
 	if j.byRows {
-		return min(j.m, j.maxChunk*j.ks.mr) * j.kstep
+		return min(j.m, j.maxChunk*j.ks.mr) * padStride(j.kstep)
 	}
 	if j.direct {
 		return 0
 	}
-	return j.m * (j.k + 16)
+	return j.m * padStride(j.k)
 }
 
 // claim takes the next chunk of units, or reports false when none is left.
@@ -250,7 +267,7 @@ func (j *job) runWorker(next *atomic.Int64, sc []float32) {
 			j.tile(nil, j.x, j.k, 0, j.m, lo, hi)
 			continue
 		}
-		lda := j.k + 16
+		lda := padStride(j.k)
 		if !copied {
 			for i := 0; i < j.m; i++ {
 				j.loadRow(sc[i*lda:], i, 0, j.k)
@@ -259,6 +276,16 @@ func (j *job) runWorker(next *atomic.Int64, sc []float32) {
 		}
 		j.tile(nil, sc, lda, 0, j.m, lo, hi)
 	}
+}
+
+// padStride is a row stride ≥ k for copies of rows of k values that keeps
+// rows out of the same L1 sets: 4-byte strides that are multiples of 2 KiB
+// would put the rows of a micro-kernel call into one or two sets.
+func padStride(k int) int {
+	if (k*4)%2048 == 0 {
+		return k + 16
+	}
+	return k
 }
 
 // loadRow copies (or converts to bf16 pairs) values [k0,k0+kb) of row
@@ -285,9 +312,10 @@ func (j *job) tile(sc, a []float32, lda int, i0, i1, p0, p1 int) {
 		if a != nil {
 			ab = a[i0*lda+k0:]
 		} else {
-			ab, ld = sc[:rows*kb], kb
+			ld = padStride(kb)
+			ab = sc[:rows*ld]
 			for i := 0; i < rows; i++ {
-				j.loadRow(ab[i*kb:], i0+i, k0, kb)
+				j.loadRow(ab[i*ld:], i0+i, k0, kb)
 			}
 		}
 		var bias []float32

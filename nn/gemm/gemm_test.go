@@ -28,6 +28,16 @@ var edgeShapes = []shape{
 	{6, 16, 512}, {7, 17, 513}, {113, 40, 300}, {230, 70, 70}, {3, 100, 1000},
 }
 
+// rowShapes have every row count 1..15, so that each row variant of the
+// micro-kernels runs, with both halves of a 32-column panel ragged.
+func rowShapes() []shape {
+	var s []shape
+	for m := 1; m <= 15; m++ {
+		s = append(s, shape{m, 45 + m%2*4, 19 + m})
+	}
+	return s
+}
+
 func randShapes(rng *rand.Rand, count int) []shape {
 	s := make([]shape, count)
 	for i := range s {
@@ -105,6 +115,20 @@ func (c *checker) check(got []float32) {
 	}
 }
 
+// forceParallel runs a product on all of pool's workers whatever its
+// size, so that small ragged shapes exercise the parallel split too.
+func forceParallel(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx int) {
+	if pool.workers < 2 {
+		execute(pool, ks, dst, x, w, bias, m, n, k, kx, nil, 0)
+		return
+	}
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	pool.job = newJob(ks, dst, x, w, bias, m, n, k, kx, pool.workers)
+	pool.run(pool.workers)
+	pool.job = job{}
+}
+
 func transpose(b []float32, rows, cols int) []float32 {
 	t := make([]float32, len(b))
 	for r := 0; r < rows; r++ {
@@ -120,8 +144,8 @@ func transpose(b []float32, rows, cols int) []float32 {
 // and on pools of 2 and 3 workers, against float64.
 func TestKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	shapes := append(append(randShapes(rng, 60), edgeShapes...), clipShapes...)
-	pools := []*Pool{NewPool(1), NewPool(2), NewPool(3)}
+	shapes := append(append(append(randShapes(rng, 60), rowShapes()...), edgeShapes...), clipShapes...)
+	pools := []*Pool{NewPool(1), NewPool(2), NewPool(3), {}}
 	defer func() {
 		for _, p := range pools {
 			p.Close()
@@ -143,11 +167,13 @@ func TestKernels(t *testing.T) {
 			pk := Pack(w, s.n, s.k)
 			pool := pools[si%len(pools)]
 			dst := nanSlice(s.m * s.n)
-			pool.mu.Lock()
-			product(pool, ks, dst, x, pk.w, bias, s.m, s.n, s.k, s.k)
-			pool.mu.Unlock()
+			if si%3 == 2 {
+				forceParallel(pool, ks, dst, x, pk.w, bias, s.m, s.n, s.k, s.k)
+			} else {
+				execute(pool, ks, dst, x, pk.w, bias, s.m, s.n, s.k, s.k, nil, 0)
+			}
 			c := checker{t: t, name: ks.name, a: x, bt: w, bias: bias, m: s.m, n: s.n, k: s.k}
-			if big {
+			if s.m*s.n*s.k > 1<<21 {
 				c.sample = 3000
 			}
 			c.check(dst)
@@ -235,7 +261,7 @@ func TestNoAlloc(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	pool := NewPool(2)
 	defer pool.Close()
-	for _, s := range []shape{{50, 768, 768}, {1, 512, 512}, {300, 200, 600}} {
+	for _, s := range []shape{{50, 768, 768}, {1, 512, 512}, {300, 200, 600}, {50, 50, 64}} {
 		x := randSlice(rng, s.m*s.k)
 		w := randSlice(rng, s.n*s.k)
 		bias := randSlice(rng, s.n)
@@ -299,6 +325,72 @@ func TestConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// TestConcurrentSmall runs attention-sized MulT and Mul (which run on
+// their callers, concurrently) and a large product (which takes the
+// workers) from many goroutines on one Pool, checking against serial
+// results bit for bit.
+func TestConcurrentSmall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const m, n, k = 50, 50, 64
+	a, b := randSlice(rng, m*k), randSlice(rng, n*k)
+	wantT, wantN := make([]float32, m*n), make([]float32, m*n)
+	MulT(wantT, a, b, m, n, k, nil)
+	Mul(wantN, a, b, m, n, k, nil)
+	const bm, bn, bk = 200, 96, 300
+	bx, bw := randSlice(rng, bm*bk), randSlice(rng, bn*bk)
+	pk := Pack(bw, bn, bk)
+	wantBig := make([]float32, bm*bn)
+	pk.Mul(wantBig, bx, bm, nil, nil)
+	pool := NewPool(2)
+	defer pool.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 12)
+	for g := 0; g < 12; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]float32, bm*bn)
+			for it := 0; it < 30; it++ {
+				var want []float32
+				switch (g + it) % 3 {
+				case 0:
+					MulT(dst, a, b, m, n, k, pool)
+					want = wantT
+				case 1:
+					Mul(dst, a, b, m, n, k, pool)
+					want = wantN
+				default:
+					pk.Mul(dst, bx, bm, nil, pool)
+					want = wantBig
+				}
+				for i := range want {
+					if dst[i] != want[i] {
+						errs <- fmt.Errorf("goroutine %d iteration %d: dst[%d] = %g, want %g", g, it, i, dst[i], want[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestZeroPool checks that a zero Pool runs products on the caller.
+func TestZeroPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	var pool Pool
+	const m, n, k = 120, 70, 300
+	a, bt := randSlice(rng, m*k), randSlice(rng, n*k)
+	dst := nanSlice(m * n)
+	MulT(dst, a, bt, m, n, k, &pool)
+	(&checker{t: t, name: "zero pool", a: a, bt: bt, m: m, n: n, k: k}).check(dst)
+	pool.Close()
 }
 
 // TestClosedPool checks that a closed Pool still computes, serially.

@@ -22,7 +22,7 @@ func BenchmarkMicro(b *testing.B) {
 					for b.Loop() {
 						ks.micro(r, k, a, k, w, c, nr, nil, nr, true)
 					}
-					reportFlops(b, shape{r, nr, k}, cpu0)
+					reportFlops(b, shape{r, nr, k}, cpu0, 0)
 				})
 			}
 		}

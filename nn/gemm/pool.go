@@ -7,9 +7,10 @@ import (
 )
 
 // Pool is a fixed set of worker goroutines plus the scratch memory they
-// pack into. A Pool may be shared by several goroutines: their products
-// run one after another, each spread over all workers. The zero Pool is
-// not usable; create one with NewPool.
+// pack into. A Pool may be shared by several goroutines: large products
+// run one after another, each spread over all workers; small ones run at
+// once, each on its calling goroutine. A zero Pool has no workers and runs
+// every product on the calling goroutine.
 type Pool struct {
 	mu      sync.Mutex // held for the whole of one product
 	workers int
@@ -21,6 +22,39 @@ type Pool struct {
 	next    atomic.Int64 // next tile to claim
 	scratch [][]float32  // per worker: rows of A for one cache block
 	packed  []float32    // W panels packed on the fly by MulT and Mul
+
+	freeMu sync.Mutex
+	free   []*context // for products on the calling goroutine
+}
+
+// context is the scratch memory of one product run on its caller.
+type context struct {
+	scratch, packed []float32
+}
+
+// getContext takes a free context, or makes one.
+func (p *Pool) getContext() *context {
+	if p == nil {
+		return new(context)
+	}
+	p.freeMu.Lock()
+	defer p.freeMu.Unlock()
+	if n := len(p.free); n > 0 {
+		c := p.free[n-1]
+		p.free = p.free[:n-1]
+		return c
+	}
+	return new(context)
+}
+
+// putContext returns c for reuse.
+func (p *Pool) putContext(c *context) {
+	if p == nil {
+		return
+	}
+	p.freeMu.Lock()
+	p.free = append(p.free, c)
+	p.freeMu.Unlock()
 }
 
 // NewPool starts a pool of workers goroutines (the calling goroutine of
@@ -32,7 +66,10 @@ func NewPool(workers int) *Pool {
 	}
 	p := &Pool{workers: workers, scratch: make([][]float32, workers), start: make([]chan struct{}, workers)}
 	for i := 1; i < workers; i++ {
-		p.start[i] = make(chan struct{})
+		// Buffered, so that waking a worker never waits for it to be
+		// scheduled: the caller starts on the work at once, and a late
+		// worker finds the remaining chunks (or none).
+		p.start[i] = make(chan struct{}, 1)
 		go p.work(i)
 	}
 	return p
@@ -42,7 +79,7 @@ func NewPool(workers int) *Pool {
 func (p *Pool) Workers() int { return p.workers }
 
 // Close stops the worker goroutines. Products started after Close still
-// work, on the calling goroutine only. Close is idempotent.
+// work, on the calling goroutine only. Close may be called more than once.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -50,8 +87,10 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
-	for _, c := range p.start[1:] {
-		close(c)
+	for _, c := range p.start {
+		if c != nil {
+			close(c)
+		}
 	}
 }
 
@@ -62,12 +101,10 @@ func (p *Pool) work(id int) {
 	}
 }
 
-// run executes p.job over n workers (n ≤ p.workers); p.mu must be held.
+// run executes p.job over n workers (2 ≤ n ≤ p.workers); p.mu must be
+// held and the pool open.
 func (p *Pool) run(n int) {
 	p.next.Store(0)
-	if p.closed {
-		n = 1
-	}
 	p.wg.Add(n - 1)
 	for i := 1; i < n; i++ {
 		p.start[i] <- struct{}{}
