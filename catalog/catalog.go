@@ -604,6 +604,35 @@ func (c *Catalog) DeletedSince(ctx context.Context, seq int64) ([]int64, error) 
 	return ids, rows.Err()
 }
 
+// ChangesBetween returns the ids of the images still stored that were added
+// by changes numbered above after and at most upTo, and of the images
+// deleted by such changes, both ascending.
+func (c *Catalog) ChangesBetween(ctx context.Context, after, upTo int64) (added, deleted []int64, err error) {
+	list := func(q string) ([]int64, error) {
+		rows, err := c.db.QueryContext(ctx, q, after, upTo)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: list changes: %w", err)
+		}
+		defer rows.Close()
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, fmt.Errorf("catalog: list changes: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}
+	if added, err = list(`SELECT id FROM images WHERE seq > ? AND seq <= ? ORDER BY id`); err != nil {
+		return nil, nil, err
+	}
+	if deleted, err = list(`SELECT id FROM deleted WHERE seq > ? AND seq <= ? ORDER BY id`); err != nil {
+		return nil, nil, err
+	}
+	return added, deleted, nil
+}
+
 // IDs returns the ids of all images, ascending.
 func (c *Catalog) IDs(ctx context.Context) ([]int64, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT id FROM images ORDER BY id`)

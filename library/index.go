@@ -89,6 +89,9 @@ func (l *Library) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	l.syncMu.Lock()
+	l.synced = have
+	l.syncMu.Unlock()
 	if have == want {
 		return nil
 	}
@@ -109,6 +112,9 @@ func (l *Library) reconcile(ctx context.Context) error {
 		}
 		l.idx = &hnswIndex{g: g}
 		have = 0
+		l.syncMu.Lock()
+		l.synced = 0
+		l.syncMu.Unlock()
 	}
 	deleted, err := l.cat.DeletedSince(ctx, have)
 	if err != nil {
@@ -154,6 +160,14 @@ func (l *Library) reconcile(ctx context.Context) error {
 
 // syncIndex makes the index durable and records the catalog change number
 // it now matches.
+//
+// Writers commit to the catalog first and apply to the index after, so
+// while another goroutine is between the two, the catalog's change number
+// is ahead of the index. Recording that number then would let a crash lose
+// the change for good (the next open would not catch it up), so the number
+// is recorded only once every change up to it is found applied; otherwise
+// the last recorded number stays and the writer still applying records it
+// with its own sync.
 func (l *Library) syncIndex(ctx context.Context) error {
 	if l.readOnly {
 		return nil
@@ -164,10 +178,29 @@ func (l *Library) syncIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	added, deleted, err := l.cat.ChangesBetween(ctx, l.synced, seq)
+	if err != nil {
+		return err
+	}
+	applied := true
+	for _, id := range added {
+		applied = applied && l.idx.Contains(uint64(id))
+	}
+	for _, id := range deleted {
+		applied = applied && !l.idx.Contains(uint64(id))
+	}
 	if err := l.idx.Sync(); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(l.dir, indexSeqName), []byte(strconv.FormatInt(seq, 10)+"\n"))
+	if !applied {
+		l.log.Debug("index sync: a change is still being applied; keeping the recorded change number", "recorded", l.synced, "catalog", seq)
+		return nil
+	}
+	if err := writeFileAtomic(filepath.Join(l.dir, indexSeqName), []byte(strconv.FormatInt(seq, 10)+"\n")); err != nil {
+		return err
+	}
+	l.synced = seq
+	return nil
 }
 
 func (l *Library) readIndexSeq() (int64, error) {
@@ -186,25 +219,36 @@ func (l *Library) readIndexSeq() (int64, error) {
 }
 
 // writeFileAtomic writes data to path via a synced temporary file and a
-// rename, then syncs the directory.
+// rename, then syncs the directory. The temporary file's name is unique, so
+// concurrent writers of one path (two uploads of the same content) never
+// write into each other's file: the last rename wins, and readers always see
+// a whole file.
 func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	tmp := f.Name()
+	fail := func(err error) error {
 		f.Close()
+		os.Remove(tmp)
 		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+		return fail(err)
 	}
 	if err := f.Close(); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {

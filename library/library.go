@@ -91,6 +91,7 @@ type Library struct {
 	readOnly bool
 	log      *slog.Logger
 	syncMu   sync.Mutex // serialises syncIndex
+	synced   int64      // the change number index.seq holds; guarded by syncMu
 	active   activity
 }
 
@@ -215,7 +216,11 @@ func (l *Library) loadModel(ctx context.Context) error {
 	case model == "":
 		model = clip.DefaultModel
 	}
-	enc, err := l.opts.openEncoder(ctx, model, l.opts.EncoderOptions)
+	// Indexing and search-by-example share the reduced-size decode: faster
+	// on large JPEGs, and an image searched by itself still matches itself.
+	eo := l.opts.EncoderOptions
+	eo.FastDecode = true
+	enc, err := l.opts.openEncoder(ctx, model, eo)
 	if err != nil {
 		return err
 	}

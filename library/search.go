@@ -77,6 +77,18 @@ func (l *Library) QueryVector(ctx context.Context, terms []Term) ([]float32, err
 	if len(terms) == 0 {
 		return nil, ErrEmptyQuery
 	}
+	// Only the weights' ratios matter (the sum is renormalised): scale them
+	// so that the largest is ±1 and huge weights cannot overflow the sum.
+	var maxW float64
+	for i, t := range terms {
+		if math.IsNaN(t.Weight) || math.IsInf(t.Weight, 0) {
+			return nil, fmt.Errorf("%w: term %d has weight %v", ErrBadQuery, i, t.Weight)
+		}
+		maxW = max(maxW, math.Abs(t.Weight))
+	}
+	if maxW == 0 {
+		return nil, fmt.Errorf("%w: every term has weight 0", ErrBadQuery)
+	}
 	dim := l.enc.Dim()
 	sum := make([]float64, dim)
 	var texts []string
@@ -91,7 +103,7 @@ func (l *Library) QueryVector(ctx context.Context, terms []Term) ([]float32, err
 	}
 	ti := 0
 	for i, t := range terms {
-		w := t.Weight
+		w := t.Weight / maxW
 		var v []float32
 		switch {
 		case t.Text != "":

@@ -71,6 +71,10 @@ type SearchResponse struct {
 
 const maxLimit = 1000
 
+// maxTerms bounds the terms of one query (texts, images, ids and negatives
+// together), so one request cannot queue unbounded embedding work.
+const maxTerms = 32
+
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	var req SearchRequest
@@ -268,6 +272,9 @@ func (s *Server) buildQuery(ctx context.Context, req SearchRequest, uploaded []b
 	}
 	if len(q.Terms) == 0 {
 		return q, errorf(http.StatusBadRequest, "empty_query", "give text, image, image_id or terms")
+	}
+	if len(q.Terms) > maxTerms {
+		return q, errorf(http.StatusBadRequest, "too_many_terms", "%d query terms; at most %d", len(q.Terms), maxTerms)
 	}
 	for _, t := range q.Terms {
 		if t.ID != 0 {

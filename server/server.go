@@ -85,8 +85,30 @@ func New(lib *library.Library, opts Options) *Server {
 		mux.Handle(r.method+" "+r.pattern, s.wrap(r))
 	}
 	mux.Handle("GET /", s.instrument("web", webHandler()))
+	mux.Handle("/", s.instrument("other", s.methodNotAllowed()))
 	s.handler = s.cors(mux)
 	return s
+}
+
+// methodNotAllowed answers requests whose method no handler takes (the
+// mux's own answer would be plain text, not a JSON error).
+func (s *Server) methodNotAllowed() http.Handler {
+	paths := http.NewServeMux()
+	allow := map[string][]string{}
+	for _, r := range s.routes() {
+		if allow[r.pattern] == nil {
+			paths.Handle(r.pattern, http.NotFoundHandler())
+		}
+		allow[r.pattern] = append(allow[r.pattern], r.method)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		methods := []string{"GET", "HEAD"} // the web page
+		if _, pattern := paths.Handler(r); allow[pattern] != nil {
+			methods = allow[pattern]
+		}
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		writeError(w, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(methods, " or ")))
+	})
 }
 
 // route is one API endpoint. The OpenAPI document lists exactly these.

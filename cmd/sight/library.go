@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,7 +69,7 @@ func (f *libFlags) openSearch(ctx context.Context, e *env) (*library.Library, er
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, catalog.FileName)); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no library at %s: run `sight index PATH` first (or pass --db DIR)", dir)
 	}
 	return library.OpenForSearch(ctx, dir, opts)
@@ -209,10 +210,11 @@ func (s *searchFlags) query() (library.Query, error) {
 	if s.limit <= 0 {
 		return q, usageError{"--limit must be positive"}
 	}
-	switch s.format {
-	case "table", "json", "paths":
-	default:
-		return q, usageError{fmt.Sprintf("unknown --format %q: use table, json or paths", s.format)}
+	if err := checkFormat(s.format, "table", "json", "paths"); err != nil {
+		return q, err
+	}
+	if _, err := filepath.Match(s.path, ""); err != nil {
+		return q, usageError{fmt.Sprintf("bad --path glob %q: %v", s.path, err)}
 	}
 	q.Filter = catalog.Filter{PathGlob: s.path, MinWidth: s.minWidth}
 	var err error
@@ -234,10 +236,25 @@ func (s *searchFlags) query() (library.Query, error) {
 			if t == "tif" {
 				t = "tiff"
 			}
+			switch imageio.Format(t) {
+			case imageio.JPEG, imageio.PNG, imageio.GIF, imageio.WebP, imageio.BMP, imageio.TIFF:
+			default:
+				return q, usageError{fmt.Sprintf("unknown --type %q: use jpeg, png, gif, webp, bmp or tiff", t)}
+			}
 			q.Filter.Formats = append(q.Filter.Formats, t)
 		}
 	}
 	return q, nil
+}
+
+// checkFormat reports a --format value that is not one of allowed.
+func checkFormat(format string, allowed ...string) error {
+	for _, a := range allowed {
+		if format == a {
+			return nil
+		}
+	}
+	return usageError{fmt.Sprintf("unknown --format %q: use %s", format, strings.Join(allowed, ", "))}
 }
 
 func printHits(w io.Writer, format string, hits []library.Hit) error {
@@ -375,6 +392,9 @@ func runDupes(ctx context.Context, e *env, args []string) error {
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
+	if err := checkFormat(*format, "table", "json"); err != nil {
+		return err
+	}
 	lib, err := lf.openSearch(ctx, e)
 	if err != nil {
 		return err
@@ -424,6 +444,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	if len(ls) == 0 || len(pos) == 0 {
 		return usageError{"give --labels and at least one image"}
 	}
+	if err := checkFormat(*format, "table", "json"); err != nil {
+		return err
+	}
 	enc, err := mf.open(ctx, e)
 	if err != nil {
 		return err
@@ -468,6 +491,9 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	lf.register(fs)
 	format := fs.String("format", "table", "output: table or json")
 	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat(*format, "table", "json"); err != nil {
 		return err
 	}
 	lib, err := lf.openSearch(ctx, e)
