@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,7 +57,7 @@ func (l *Library) openIndex(ctx context.Context) error {
 		return nil
 	}
 	dir := filepath.Join(l.dir, indexDirName)
-	opts := hnsw.Options{Dim: dim, M: l.opts.M, EfConstruction: l.opts.EfConstruction, Logger: l.log}
+	opts := hnsw.Options{Dim: dim, M: l.opts.M, EfConstruction: l.opts.EfConstruction, Logger: quiet(l.log)}
 	g, err := hnsw.Open(dir, opts)
 	if err != nil {
 		if !errors.Is(err, hnsw.ErrCorrupt) && !errors.Is(err, hnsw.ErrOptions) {
@@ -106,7 +107,7 @@ func (l *Library) reconcile(ctx context.Context) error {
 		if err := os.RemoveAll(dir); err != nil {
 			return err
 		}
-		g, err := hnsw.Open(dir, hnsw.Options{Dim: l.enc.Dim(), M: l.opts.M, EfConstruction: l.opts.EfConstruction, Logger: l.log})
+		g, err := hnsw.Open(dir, hnsw.Options{Dim: l.enc.Dim(), M: l.opts.M, EfConstruction: l.opts.EfConstruction, Logger: quiet(l.log)})
 		if err != nil {
 			return err
 		}
@@ -341,3 +342,24 @@ func (f *flatIndex) Search(q []float32, k int, allow func(uint64) bool) ([]found
 	}
 	return out, nil
 }
+
+// quiet passes on only warnings and errors: the index's routine messages
+// (snapshots written, log replayed) are noise for a library's user.
+func quiet(log *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{log.Handler(), slog.LevelWarn})
+}
+
+// minLevel is a slog.Handler that drops records below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }

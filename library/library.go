@@ -149,7 +149,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Library, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("library: create %s: %w", dir, err)
 	}
-	if !opts.ReadOnly {
+	if opts.ReadOnly {
+		// A reindex being swapped in: its files are moving; the writer
+		// that finishes the swap is at most seconds away.
+		if _, err := os.Stat(filepath.Join(dir, reindexMarker)); err == nil {
+			return nil, fmt.Errorf("%w: a reindex is being completed in %s; retry in a moment", ErrLocked, dir)
+		}
+	} else {
 		f, err := lockDir(dir)
 		if err != nil {
 			return nil, err

@@ -186,7 +186,7 @@ func (s *searchFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&s.limit, "limit", 10, "number of results")
 	fs.Float64Var(&s.minScore, "min-score", -1, "drop results whose cosine similarity is below this (e.g. 0.2 for text queries)")
 	fs.StringVar(&s.path, "path", "", "only images with a path matching this glob (e.g. '*/2023/*' or '*.png')")
-	fs.StringVar(&s.after, "after", "", "only images taken (or modified) on or after DATE (YYYY-MM-DD or RFC 3339)")
+	fs.StringVar(&s.after, "after", "", "only images taken (or modified) on or after DATE (YYYY-MM-DD or RFC 3339; UTC unless an offset is given)")
 	fs.StringVar(&s.before, "before", "", "only images taken (or modified) before DATE")
 	fs.IntVar(&s.minWidth, "min-width", 0, "only images at least this wide")
 	fs.StringVar(&s.types, "type", "", "only these formats, comma-separated (jpeg,png,gif,webp,bmp,tiff)")
@@ -195,7 +195,7 @@ func (s *searchFlags) register(fs *flag.FlagSet) {
 
 func parseDate(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02", "2006-01", "2006"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
 			return t, nil
 		}
 	}
