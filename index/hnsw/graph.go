@@ -1,0 +1,732 @@
+package hnsw
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+const (
+	none        = ^uint32(0) // no node
+	nLocks      = 1 << 14    // striped node locks
+	maxLevelCap = 31         // highest level a node may get
+	flagDeleted = 1          // node flag: tombstone
+	insertChunk = 4096       // AddBatch allocation granularity
+)
+
+// Graph is an HNSW index over unit float32 vectors keyed by uint64 ids.
+// All methods are safe for concurrent use: any number of Search calls run
+// alongside Add, AddBatch and Delete.
+type Graph struct {
+	o     Options
+	dim   int
+	m, m0 int
+	s0    int // level-0 record stride: count + m0 slots
+	s1    int // upper-level record stride: count + m slots
+	mult  float64
+
+	// applyMu is held shared by every mutation from its log record to its
+	// in-memory application, and exclusively by Snapshot and Compact, which
+	// therefore see no half-applied operation.
+	applyMu sync.RWMutex
+
+	// mu guards the slice headers below: shared for traversal and insertion,
+	// exclusive for growth, training and compaction. Neighbour records are
+	// guarded by the striped locks; other per-node fields are written once,
+	// before the node is published.
+	mu     sync.RWMutex
+	vecs   []float32 // float rows of nodes >= nbase (row i-nbase)
+	fbase  []float32 // float rows of nodes < nbase (memory-mapped snapshot)
+	nbase  uint32
+	codes  []uint8 // int8 mode: dim codes per node
+	links0 []uint32
+	upper  []*[]uint32 // upper-level records; nil for level-0 nodes
+	levels []uint8
+	flags  []uint32 // atomic
+	ext    []uint64
+	quant  *quantizer
+
+	// idMu guards ids, pending and the slot contents written by allocate.
+	// Lock order: applyMu, mu, idMu.
+	idMu    sync.Mutex
+	ids     map[uint64]uint32
+	pending map[uint64]struct{}
+	rng     *rand.Rand
+	count   atomic.Uint32 // allocated slots
+	ndel    atomic.Int64
+	trained atomic.Bool
+
+	topMu    sync.Mutex   // serialises inserts that raise the top level
+	epMu     sync.RWMutex // guards entry and maxLevel
+	entry    uint32
+	maxLevel int
+
+	locks []sync.Mutex
+	pool  sync.Pool
+
+	st     *store // persistence; nil in memory
+	closed atomic.Bool
+}
+
+// New returns an empty in-memory Graph.
+func New(opts Options) (*Graph, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return newGraph(o), nil
+}
+
+func newGraph(o Options) *Graph {
+	g := &Graph{
+		o:       o,
+		dim:     o.Dim,
+		m:       o.M,
+		m0:      2 * o.M,
+		s0:      1 + 2*o.M,
+		s1:      1 + o.M,
+		mult:    1 / math.Log(float64(o.M)),
+		ids:     make(map[uint64]uint32),
+		pending: make(map[uint64]struct{}),
+		rng:     rand.New(rand.NewPCG(uint64(o.Seed), 0x9e3779b97f4a7c15)),
+		entry:   none,
+		locks:   make([]sync.Mutex, nLocks),
+	}
+	g.pool.New = func() any { return new(searchCtx) }
+	return g
+}
+
+func (g *Graph) getCtx() *searchCtx  { return g.pool.Get().(*searchCtx) }
+func (g *Graph) putCtx(c *searchCtx) { g.pool.Put(c) }
+
+// fvec returns the float row of node i. Caller holds mu (shared).
+func (g *Graph) fvec(i uint32) []float32 {
+	if i < g.nbase {
+		o := int(i) * g.dim
+		return g.fbase[o : o+g.dim : o+g.dim]
+	}
+	o := int(i-g.nbase) * g.dim
+	return g.vecs[o : o+g.dim : o+g.dim]
+}
+
+// rec returns node i's neighbour record at level (count then slots).
+// Caller holds mu (shared) and node i's stripe lock.
+func (g *Graph) rec(i uint32, level int) []uint32 {
+	if level == 0 {
+		o := int(i) * g.s0
+		return g.links0[o : o+g.s0 : o+g.s0]
+	}
+	o := (level - 1) * g.s1
+	return (*g.upper[i])[o : o+g.s1 : o+g.s1]
+}
+
+func (g *Graph) lock(i uint32) *sync.Mutex { return &g.locks[i&(nLocks-1)] }
+
+// links copies node i's neighbours at level into c.nbuf. Like hnswlib's
+// search it takes no lock: writers (holding the node's stripe lock) store
+// the neighbour ids before the count with atomic stores, so a reader
+// racing with an update sees a mix of old and new entries, all of them
+// valid node ids.
+func (g *Graph) links(c *searchCtx, i uint32, level int) []uint32 {
+	r := g.rec(i, level)
+	n := min(int(atomic.LoadUint32(&r[0])), len(r)-1)
+	buf := c.nbuf[:0]
+	for j := 1; j <= n; j++ {
+		buf = append(buf, atomic.LoadUint32(&r[j]))
+	}
+	c.nbuf = buf
+	return buf
+}
+
+// setLinks stores ids as r's list. Caller holds the node's stripe lock.
+func setLinks(r []uint32, ids []item) {
+	for j, x := range ids {
+		atomic.StoreUint32(&r[1+j], x.id)
+	}
+	atomic.StoreUint32(&r[0], uint32(len(ids)))
+}
+
+func (g *Graph) isLive(i uint32) bool { return atomic.LoadUint32(&g.flags[i])&flagDeleted == 0 }
+
+// prepare validates v and returns a unit-norm copy.
+func (g *Graph) prepare(v []float32) ([]float32, error) {
+	if len(v) != g.dim {
+		return nil, fmt.Errorf("%w: got %d, want %d", ErrDim, len(v), g.dim)
+	}
+	var ss float64
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("%w: component %d is %v", ErrNonFinite, i, x)
+		}
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 || math.IsInf(ss, 0) {
+		return nil, fmt.Errorf("%w: norm is %v", ErrZeroVector, math.Sqrt(ss))
+	}
+	inv := 1 / math.Sqrt(ss)
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(float64(x) * inv)
+	}
+	return out, nil
+}
+
+// scorer computes distances (1 - similarity) from one query to nodes.
+type scorer struct {
+	g     *Graph
+	q     []float32
+	q8    []int8 // set in int8 mode
+	t, c  float32
+	codes []uint8
+}
+
+func (s *scorer) dist(i uint32) float32 {
+	if s.q8 != nil {
+		o := int(i) * s.g.dim
+		return 1 - s.c - s.t*float32(dotCode(s.codes[o:o+s.g.dim:o+s.g.dim], s.q8))
+	}
+	return 1 - dot(s.q, s.g.fvec(i))
+}
+
+// greedy walks level to the local optimum from cur.
+func (g *Graph) greedy(c *searchCtx, s *scorer, cur item, level int) item {
+	for changed := true; changed; {
+		changed = false
+		for _, n := range g.links(c, cur.id, level) {
+			if d := s.dist(n); d < cur.d {
+				cur = item{d, n}
+				changed = true
+			}
+		}
+	}
+	return cur
+}
+
+// searchLayer is the HNSW beam search on one level, leaving the best ef
+// admitted nodes in c.res. exclude is never visited. With strict set
+// (filters or tombstones present) the search goes on until ef admitted
+// nodes are found.
+func (g *Graph) searchLayer(c *searchCtx, s *scorer, ep item, level, ef int, admit func(uint32) bool, strict bool, exclude uint32) {
+	c.vis.reset(len(g.ext))
+	marks, gen := c.vis.marks, c.vis.gen
+	if exclude != none {
+		marks[exclude] = gen
+	}
+	cand, res := c.cand[:0], c.res[:0]
+	marks[ep.id] = gen
+	cand.push(ep)
+	lower := float32(math.Inf(1))
+	if admit == nil || admit(ep.id) {
+		res.push(ep)
+		lower = ep.d
+	}
+	for len(cand) > 0 {
+		cur := cand.pop()
+		if cur.d > lower && (len(res) >= ef || !strict) {
+			break
+		}
+		for _, n := range g.links(c, cur.id, level) {
+			if marks[n] == gen {
+				continue
+			}
+			marks[n] = gen
+			d := s.dist(n)
+			if len(res) < ef || d < lower {
+				cand.push(item{d, n})
+				if admit == nil || admit(n) {
+					res.push(item{d, n})
+					if len(res) > ef {
+						res.pop()
+					}
+					lower = res[0].d
+				}
+			}
+		}
+	}
+	c.cand, c.res = cand, res
+}
+
+// heuristic is hnswlib's getNeighborsByHeuristic2: from cands (sorted by
+// distance to the base, ascending) keep a candidate only if it is closer to
+// the base than to every candidate already kept, up to m.
+func (g *Graph) heuristic(cands []item, m int, out []item) []item {
+	out = out[:0]
+	if len(cands) <= m {
+		return append(out, cands...)
+	}
+	for _, e := range cands {
+		if len(out) >= m {
+			break
+		}
+		ev := g.fvec(e.id)
+		good := true
+		for _, r := range out {
+			if 1-dot(ev, g.fvec(r.id)) < e.d {
+				good = false
+				break
+			}
+		}
+		if good {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func byDist(a, b item) int { return cmp.Compare(a.d, b.d) }
+
+// connect links node i at level to a heuristic selection from c.res and
+// updates the selected neighbours' lists. It returns the closest selected
+// node.
+func (g *Graph) connect(c *searchCtx, i uint32, level int) item {
+	cands := append(c.tmp[:0], c.res...)
+	slices.SortFunc(cands, byDist)
+	c.tmp = cands
+	sel := g.heuristic(cands, g.m, c.sel)
+	c.sel = sel
+	mmax := g.m
+	if level == 0 {
+		mmax = g.m0
+	}
+	l := g.lock(i)
+	l.Lock()
+	r := g.rec(i, level)
+	own := sel
+	if r[0] > 0 {
+		// Nodes inserted concurrently already linked themselves here
+		// (i was reachable through an upper level): keep them.
+		iv := g.fvec(i)
+		own = append(c.batch2[:0], sel...)
+		for _, x := range r[1 : 1+r[0]] {
+			if !slices.ContainsFunc(sel, func(e item) bool { return e.id == x }) {
+				own = append(own, item{1 - dot(iv, g.fvec(x)), x})
+			}
+		}
+		slices.SortFunc(own, byDist)
+		c.batch2 = own
+		if len(own) > mmax {
+			own = g.heuristic(own, mmax, c.sel2)
+			c.sel2 = own
+		}
+	}
+	setLinks(r, own)
+	l.Unlock()
+	for _, s := range sel {
+		l := g.lock(s.id)
+		l.Lock()
+		r := g.rec(s.id, level)
+		n := int(r[0])
+		if slices.Contains(r[1:1+n], i) {
+			l.Unlock()
+			continue
+		}
+		if n < mmax {
+			atomic.StoreUint32(&r[1+n], i)
+			atomic.StoreUint32(&r[0], uint32(n+1))
+			l.Unlock()
+			continue
+		}
+		sv := g.fvec(s.id)
+		nc := append(c.batch2[:0], item{s.d, i})
+		for _, nb := range r[1 : 1+n] {
+			nc = append(nc, item{1 - dot(sv, g.fvec(nb)), nb})
+		}
+		slices.SortFunc(nc, byDist)
+		c.batch2 = nc
+		kept := g.heuristic(nc, mmax, c.sel2)
+		c.sel2 = kept
+		setLinks(r, kept)
+		l.Unlock()
+	}
+	return sel[0]
+}
+
+// insert links the allocated node i into the graph. Caller holds mu
+// (shared).
+func (g *Graph) insert(c *searchCtx, i uint32) {
+	L := int(g.levels[i])
+	g.topMu.Lock()
+	g.epMu.RLock()
+	ep, maxL := g.entry, g.maxLevel
+	g.epMu.RUnlock()
+	if ep == none {
+		g.epMu.Lock()
+		g.entry, g.maxLevel = i, L
+		g.epMu.Unlock()
+		g.topMu.Unlock()
+		return
+	}
+	top := L > maxL
+	if !top {
+		g.topMu.Unlock()
+	}
+	s := scorer{g: g, q: g.fvec(i)}
+	cur := item{s.dist(ep), ep}
+	for lc := maxL; lc > L; lc-- {
+		cur = g.greedy(c, &s, cur, lc)
+	}
+	for lc := min(L, maxL); lc >= 0; lc-- {
+		g.searchLayer(c, &s, cur, lc, g.o.EfConstruction, g.isLive, true, i)
+		if len(c.res) > 0 {
+			cur = g.connect(c, i, lc)
+		}
+	}
+	if top {
+		g.epMu.Lock()
+		g.entry, g.maxLevel = i, L
+		g.epMu.Unlock()
+		g.topMu.Unlock()
+	}
+}
+
+// reserve marks ids as in flight, failing with ErrDuplicate if any is
+// present or in flight (or repeated within ids).
+func (g *Graph) reserve(ids []uint64) error {
+	g.idMu.Lock()
+	defer g.idMu.Unlock()
+	for j, id := range ids {
+		_, in := g.ids[id]
+		_, pend := g.pending[id]
+		if in || pend {
+			for _, r := range ids[:j] {
+				delete(g.pending, r)
+			}
+			return fmt.Errorf("%w: %d", ErrDuplicate, id)
+		}
+		g.pending[id] = struct{}{}
+	}
+	return nil
+}
+
+func (g *Graph) unreserve(ids []uint64) {
+	g.idMu.Lock()
+	for _, id := range ids {
+		delete(g.pending, id)
+	}
+	g.idMu.Unlock()
+}
+
+// grow makes room for need slots. Caller holds mu and idMu exclusively.
+func (g *Graph) grow(need int) {
+	c := len(g.ext)
+	if need <= c {
+		return
+	}
+	nc := max(need, 1024, c+c/2)
+	if c < 1<<16 {
+		nc = max(nc, 2*c)
+	}
+	g.vecs = growTo(g.vecs, (nc-int(g.nbase))*g.dim)
+	if g.o.Quantization == QuantInt8 {
+		g.codes = growTo(g.codes, nc*g.dim)
+	}
+	g.links0 = growTo(g.links0, nc*g.s0)
+	g.upper = growTo(g.upper, nc)
+	g.levels = growTo(g.levels, nc)
+	g.flags = growTo(g.flags, nc)
+	g.ext = growTo(g.ext, nc)
+}
+
+func growTo[T any](s []T, n int) []T {
+	if n <= len(s) {
+		return s
+	}
+	out := make([]T, n)
+	copy(out, s)
+	return out
+}
+
+func (g *Graph) randomLevel() uint8 {
+	l := int(-math.Log(1-g.rng.Float64()) * g.mult)
+	return uint8(min(l, maxLevelCap))
+}
+
+// allocate stores reserved ids and their unit vectors in new slots,
+// publishes them in the id map and returns the first slot. The nodes are
+// not yet linked into the graph.
+func (g *Graph) allocate(ids []uint64, vs [][]float32) uint32 {
+	n := len(ids)
+	g.idMu.Lock()
+	if need := int(g.count.Load()) + n; need > len(g.ext) {
+		g.idMu.Unlock()
+		g.mu.Lock()
+		g.idMu.Lock()
+		g.grow(int(g.count.Load()) + n)
+		g.mu.Unlock()
+	}
+	first := g.count.Load()
+	for j, id := range ids {
+		i := first + uint32(j)
+		copy(g.vecs[int(i-g.nbase)*g.dim:], vs[j])
+		if g.quant != nil {
+			g.quant.encode(vs[j], g.codes[int(i)*g.dim:int(i+1)*g.dim])
+		}
+		g.ext[i] = id
+		L := g.randomLevel()
+		g.levels[i] = L
+		if L > 0 {
+			u := make([]uint32, int(L)*g.s1)
+			g.upper[i] = &u
+		}
+		g.ids[id] = i
+		delete(g.pending, id)
+	}
+	g.count.Store(first + uint32(n))
+	g.idMu.Unlock()
+	return first
+}
+
+// insertRange links slots first..first+n-1 using all cores.
+func (g *Graph) insertRange(first uint32, n int) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			c := g.getCtx()
+			defer g.putCtx(c)
+			for {
+				j := next.Add(1) - 1
+				if j >= int64(n) {
+					return
+				}
+				g.mu.RLock()
+				g.insert(c, first+uint32(j))
+				g.mu.RUnlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// maybeTrain trains the int8 quantiser once enough vectors are stored.
+func (g *Graph) maybeTrain() {
+	if g.o.Quantization != QuantInt8 || g.trained.Load() || int(g.count.Load()) < g.o.TrainSize {
+		return
+	}
+	g.mu.Lock()
+	g.idMu.Lock()
+	defer g.mu.Unlock()
+	defer g.idMu.Unlock()
+	if g.quant != nil {
+		return
+	}
+	g.trainLocked()
+}
+
+// trainLocked trains on the first TrainSize slots and encodes every slot.
+// Caller holds mu and idMu exclusively.
+func (g *Graph) trainLocked() {
+	n := int(g.count.Load())
+	q := trainQuantizer(g.dim, min(n, g.o.TrainSize), func(i int) []float32 { return g.fvec(uint32(i)) })
+	for i := range n {
+		q.encode(g.fvec(uint32(i)), g.codes[i*g.dim:(i+1)*g.dim])
+	}
+	g.quant = q
+	g.trained.Store(true)
+	g.o.Logger.Info("hnsw: int8 quantiser trained", "vectors", min(n, g.o.TrainSize))
+}
+
+// Add inserts v under id. v is normalised to unit length; it must have
+// Options.Dim finite components, not all zero. On a persistent Graph, Add
+// returns after the operation is durable in the write-ahead log.
+func (g *Graph) Add(id uint64, v []float32) error {
+	return g.AddBatch(context.Background(), []uint64{id}, [][]float32{v})
+}
+
+// AddBatch inserts vs[j] under ids[j] for every j, linking them into the
+// graph on all cores. Either every vector is validated and logged (one
+// fsync for the batch) or none is added. On an in-memory Graph ctx
+// cancellation stops the insertion between chunks of 4096 vectors, and
+// the vectors not yet inserted are not added; once a persistent batch is
+// logged it is always inserted completely.
+func (g *Graph) AddBatch(ctx context.Context, ids []uint64, vs [][]float32) error {
+	if g.closed.Load() {
+		return ErrClosed
+	}
+	if len(ids) != len(vs) {
+		return fmt.Errorf("%w: %d ids but %d vectors", ErrOptions, len(ids), len(vs))
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	units := make([][]float32, len(vs))
+	for j, v := range vs {
+		u, err := g.prepare(v)
+		if err != nil {
+			return fmt.Errorf("add id %d: %w", ids[j], err)
+		}
+		units[j] = u
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	g.applyMu.RLock()
+	defer g.applyMu.RUnlock()
+	if g.closed.Load() {
+		return ErrClosed
+	}
+	if err := g.reserve(ids); err != nil {
+		return err
+	}
+	if g.st != nil {
+		if err := g.st.logAdds(ids, units); err != nil {
+			g.unreserve(ids)
+			return err
+		}
+	}
+	for s := 0; s < len(ids); s += insertChunk {
+		if g.st == nil && s > 0 {
+			if err := ctx.Err(); err != nil {
+				g.unreserve(ids[s:])
+				return err
+			}
+		}
+		e := min(s+insertChunk, len(ids))
+		first := g.allocate(ids[s:e], units[s:e])
+		if e-s == 1 {
+			c := g.getCtx()
+			g.mu.RLock()
+			g.insert(c, first)
+			g.mu.RUnlock()
+			g.putCtx(c)
+		} else {
+			g.insertRange(first, e-s)
+		}
+		g.maybeTrain()
+	}
+	if g.st != nil {
+		g.st.maybeSnapshot(g)
+	}
+	return nil
+}
+
+// Delete removes id. Its node stays in the graph as a tombstone, still
+// traversed but never returned, until Compact repairs its neighbours'
+// lists and reclaims the space.
+func (g *Graph) Delete(id uint64) error {
+	if g.closed.Load() {
+		return ErrClosed
+	}
+	g.applyMu.RLock()
+	defer g.applyMu.RUnlock()
+	if g.closed.Load() {
+		return ErrClosed
+	}
+	g.idMu.Lock()
+	_, ok := g.ids[id]
+	_, pend := g.pending[id]
+	if !ok || pend {
+		g.idMu.Unlock()
+		return fmt.Errorf("%w: %d", ErrNotFound, id)
+	}
+	g.pending[id] = struct{}{}
+	g.idMu.Unlock()
+	if g.st != nil {
+		if err := g.st.logDelete(id); err != nil {
+			g.unreserve([]uint64{id})
+			return err
+		}
+	}
+	g.applyDelete(id)
+	if g.st != nil {
+		g.st.maybeSnapshot(g)
+	}
+	return nil
+}
+
+// applyDelete tombstones id (which must be present).
+func (g *Graph) applyDelete(id uint64) bool {
+	g.idMu.Lock()
+	defer g.idMu.Unlock()
+	delete(g.pending, id)
+	i, ok := g.ids[id]
+	if !ok {
+		return false
+	}
+	delete(g.ids, id)
+	atomic.OrUint32(&g.flags[i], flagDeleted)
+	g.ndel.Add(1)
+	return true
+}
+
+// Contains reports whether id is present.
+func (g *Graph) Contains(id uint64) bool {
+	g.idMu.Lock()
+	defer g.idMu.Unlock()
+	_, ok := g.ids[id]
+	return ok
+}
+
+// Len returns the number of live vectors.
+func (g *Graph) Len() int {
+	g.idMu.Lock()
+	defer g.idMu.Unlock()
+	return len(g.ids)
+}
+
+// Vector returns a copy of the stored (unit-normalised) vector of id.
+func (g *Graph) Vector(id uint64) ([]float32, bool) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed.Load() {
+		return nil, false
+	}
+	g.idMu.Lock()
+	i, ok := g.ids[id]
+	g.idMu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return slices.Clone(g.fvec(i)), true
+}
+
+// Stats reports sizes and memory use.
+func (g *Graph) Stats() Stats {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	g.epMu.RLock()
+	maxL := g.maxLevel
+	g.epMu.RUnlock()
+	n := int(g.count.Load())
+	s := Stats{
+		Len:          g.Len(),
+		Deleted:      int(g.ndel.Load()),
+		Dim:          g.dim,
+		M:            g.m,
+		MaxLevel:     maxL,
+		Quantization: g.o.Quantization,
+		Trained:      g.trained.Load(),
+	}
+	if g.st != nil {
+		s.WALBytes = g.st.walSize()
+	}
+	if n == 0 {
+		return s
+	}
+	var upper int
+	g.idMu.Lock() // slot headers are written under idMu
+	for i := range n {
+		upper += 8 // pointer
+		if u := g.upper[i]; u != nil {
+			upper += len(*u)*4 + 24 // slice header and records
+		}
+	}
+	g.idMu.Unlock()
+	graph := n*g.s0*4 + upper + n*(1+4+8) // links, levels, flags, ext ids
+	graph += s.Len * 16                   // id map entries (approx.)
+	s.GraphBytesPerVector = float64(graph) / float64(n)
+	if g.o.Quantization == QuantInt8 {
+		s.CodeBytesPerVector = float64(g.dim)
+	}
+	ram := n - int(min(g.nbase, uint32(n)))
+	s.FloatBytesPerVector = float64(ram*g.dim*4) / float64(n)
+	s.MappedFloatBytesPerVector = float64((n-ram)*g.dim*4) / float64(n)
+	return s
+}
