@@ -265,6 +265,12 @@ func orientationOf(exif []byte) int {
 // the size it claims fails before image memory is allocated where the format
 // allows knowing that cheaply (PNG, BMP).
 func Decode(data []byte, lim Limits) (*RGB, Info, error) {
+	return decode(data, lim, 0)
+}
+
+// decode is Decode with a JPEG reduced-size rule: minSide > 0 lets a JPEG
+// decode at the DCT scale ReduceScale picks (see DecodeReduced).
+func decode(data []byte, lim Limits, minSide int) (*RGB, Info, error) {
 	h, err := readHeader(data)
 	if err != nil {
 		return nil, Info{}, err
@@ -276,7 +282,11 @@ func Decode(data []byte, lim Limits) (*RGB, Info, error) {
 	if err := h.preflight(data); err != nil {
 		return nil, info, fmt.Errorf("decode %s: %v: %w", h.format, err, ErrNotImage)
 	}
-	rgb, err := h.decodePixels(data, lim.maxPixels())
+	scale := 1
+	if h.format == JPEG {
+		scale = ReduceScale(h.width, h.height, minSide)
+	}
+	rgb, err := h.decodePixels(data, lim.maxPixels(), scale)
 	if err != nil {
 		if errors.Is(err, ErrUnsupported) || errors.Is(err, ErrNotImage) || errors.Is(err, ErrTooLarge) {
 			return nil, info, fmt.Errorf("decode %s: %w", h.format, err)
@@ -287,16 +297,19 @@ func Decode(data []byte, lim Limits) (*RGB, Info, error) {
 		}
 		return nil, info, fmt.Errorf("decode %s: %v: %w", h.format, err, ErrNotImage)
 	}
-	if rgb.Width != h.width || rgb.Height != h.height {
+	if w, ht := ceilDiv(h.width, scale), ceilDiv(h.height, scale); rgb.Width != w || rgb.Height != ht {
+		if scale > 1 {
+			return nil, info, fmt.Errorf("decode %s: header says %dx%d, pixels at 1/%d scale are %dx%d: %w", h.format, h.width, h.height, scale, rgb.Width, rgb.Height, ErrNotImage)
+		}
 		return nil, info, fmt.Errorf("decode %s: header says %dx%d, pixels are %dx%d: %w", h.format, h.width, h.height, rgb.Width, rgb.Height, ErrNotImage)
 	}
 	return Orient(rgb, h.orientation), info, nil
 }
 
-// decodePixels runs the format's decoder. A panic inside a third-party
-// decoder on hostile input is turned into an error rather than taking the
-// process down.
-func (h header) decodePixels(data []byte, maxPixels int64) (rgb *RGB, err error) {
+// decodePixels runs the format's decoder (a JPEG at 1/scale size). A panic
+// inside a third-party decoder on hostile input is turned into an error
+// rather than taking the process down.
+func (h header) decodePixels(data []byte, maxPixels int64, scale int) (rgb *RGB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			rgb, err = nil, fmt.Errorf("decoder panic: %v: %w", r, ErrNotImage)
@@ -304,6 +317,9 @@ func (h header) decodePixels(data []byte, maxPixels int64) (rgb *RGB, err error)
 	}()
 	switch h.format {
 	case JPEG:
+		if scale > 1 {
+			return decodeJPEGScaled(data, maxPixels, scale)
+		}
 		return decodeJPEG(data, maxPixels)
 	case PNG:
 		if h.png.cleanEnd {

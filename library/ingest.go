@@ -63,10 +63,18 @@ type Summary struct {
 	Elapsed  float64  `json:"elapsed_seconds"`
 	// ImagesPerSecond is the whole pipeline's rate over the embedded images.
 	ImagesPerSecond float64 `json:"images_per_second"`
-	// InferenceImagesPerSecond is the model's own rate on the same batches
-	// (time spent in the image tower only).
+	// InferenceImagesPerSecond is the model's own rate at this batch size:
+	// measured on the second full batch, which runs with the decoders
+	// paused (InferenceMeasuredAlone), or when the run had fewer full
+	// batches, PipelineInferenceImagesPerSecond.
 	InferenceImagesPerSecond float64 `json:"inference_images_per_second"`
-	BatchSize                int     `json:"batch_size"`
+	// InferenceMeasuredAlone reports that InferenceImagesPerSecond was
+	// measured with nothing else of the pipeline running.
+	InferenceMeasuredAlone bool `json:"inference_measured_alone"`
+	// PipelineInferenceImagesPerSecond is the rate over all the time spent
+	// in the image tower, while decoders compete for the CPU.
+	PipelineInferenceImagesPerSecond float64 `json:"pipeline_inference_images_per_second"`
+	BatchSize                        int     `json:"batch_size"`
 }
 
 // Skip reasons.
@@ -156,7 +164,20 @@ func (l *Library) Index(ctx context.Context, sources []string, opts IndexOptions
 	}
 	report()
 
-	// Stage 1: workers stat, hash, decode and preprocess.
+	// The pipeline: a feeder sends paths to Workers goroutines that stat,
+	// hash, decode and preprocess (stage 1); a collector groups their
+	// results into units of at most BatchSize images to embed (stage 2);
+	// an embedder runs the model on one unit while the collector fills the
+	// next and this goroutine commits the previous one (stage 3), so the
+	// model never waits for a catalog commit, and waits for decoding only
+	// when the decoders cannot keep up. The buffers hold two batches of
+	// prepared files, one unit ready for the model and one for the commit.
+	// wctx stops the stages early when a commit fails. Workers hold pause
+	// (shared) while preparing a file: the embedder takes it exclusively to
+	// time one batch of the model alone.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var pause sync.RWMutex
 	paths := make(chan string)
 	preps := make(chan prepared, opts.BatchSize*2)
 	var wg sync.WaitGroup
@@ -165,10 +186,12 @@ func (l *Library) Index(ctx context.Context, sources []string, opts IndexOptions
 		go func() {
 			defer wg.Done()
 			for p := range paths {
-				pr := l.prepare(ctx, p, opts.MaxFileSize)
+				pause.RLock()
+				pr := l.prepare(wctx, p, opts.MaxFileSize)
+				pause.RUnlock()
 				select {
 				case preps <- pr:
-				case <-ctx.Done():
+				case <-wctx.Done():
 					return
 				}
 			}
@@ -179,121 +202,88 @@ func (l *Library) Index(ctx context.Context, sources []string, opts IndexOptions
 		for _, p := range w.files {
 			select {
 			case paths <- p:
-			case <-ctx.Done():
+			case <-wctx.Done():
 				return
 			}
 		}
 	}()
 	go func() { wg.Wait(); close(preps) }()
 
-	// Stage 2 (this goroutine): batch, embed, commit.
-	var (
-		pending   []prepared // to embed
-		batch     catalog.Batch
-		batchMeta []prepared // path-only entries in batch, for counting
-		inferTime time.Duration
-		embedded  int
-	)
-	flush := func() error {
-		if len(pending) == 0 && len(batch.Paths) == 0 && len(batch.Skipped) == 0 {
-			return nil
-		}
-		var vecs [][]float32
-		if len(pending) > 0 {
-			pix := make([][]float32, len(pending))
-			for i := range pending {
-				pix[i] = pending[i].pixels
+	units := make(chan *unit, 1)
+	go func() {
+		defer close(units)
+		u := &unit{}
+		for pr := range preps {
+			if pr.skip == "" && !pr.same && pr.existing == 0 {
+				u.embed = append(u.embed, pr)
+			} else {
+				u.other = append(u.other, pr)
 			}
-			t0 := time.Now()
-			var err error
-			vecs, err = l.enc.EmbedPixels(ctx, pix)
-			inferTime += time.Since(t0)
-			if err != nil {
-				return err
-			}
-			embedded += len(pending)
-		}
-		for i, pr := range pending {
-			v := vecs[i]
-			clip.Normalize(v)
-			im := catalog.Image{Hash: pr.hash, Size: pr.size, Format: string(pr.info.Format),
-				Width: pr.info.Width, Height: pr.info.Height, Thumbnail: pr.thumb,
-				Model: l.model, Vector: v, Paths: []string{pr.path}, MTime: pr.mtime}
-			if pr.hasEXIF {
-				if pr.exif.HasDateTimeOriginal {
-					im.TakenAt = pr.exif.DateTimeOriginal
+			if len(u.embed) >= opts.BatchSize || len(u.other) >= 256 {
+				select {
+				case units <- u:
+				case <-wctx.Done():
 				}
-				im.Camera = camera(pr.exif.Make, pr.exif.Model)
-				im.HasGPS, im.Lat, im.Lon = pr.exif.HasGPS, pr.exif.Latitude, pr.exif.Longitude
-			}
-			batch.Images = append(batch.Images, im)
-		}
-		res, err := l.cat.Apply(context.WithoutCancel(ctx), batch)
-		if err != nil {
-			return err
-		}
-		var newIDs []uint64
-		var newVecs [][]float32
-		for i, id := range res.IDs {
-			if res.New[i] {
-				newIDs, newVecs = append(newIDs, uint64(id)), append(newVecs, batch.Images[i].Vector)
-				sum.Added++
-				progress.Added++
-			} else {
-				sum.Duplicates++
+				u = &unit{}
 			}
 		}
-		if err := l.idx.AddBatch(context.WithoutCancel(ctx), newIDs, newVecs); err != nil {
-			return fmt.Errorf("index: %w", err)
+		if wctx.Err() == nil && (len(u.embed) > 0 || len(u.other) > 0) {
+			units <- u
 		}
-		for _, id := range res.Orphaned {
-			if err := l.idx.Delete(uint64(id)); err != nil {
-				return err
+	}()
+
+	embeddedUnits := make(chan *unit, 1)
+	// Written by the embedder, read after it ends.
+	var (
+		inferTime, aloneTime time.Duration
+		embedded, full       int
+	)
+	go func() {
+		defer close(embeddedUnits)
+		for u := range units {
+			if len(u.embed) > 0 && wctx.Err() == nil {
+				pix := make([][]float32, len(u.embed))
+				for i := range u.embed {
+					pix[i] = u.embed[i].pixels
+					u.embed[i].pixels = nil
+				}
+				alone := false
+				if len(u.embed) == opts.BatchSize {
+					full++
+					alone = full == 2 // the first one warms up
+				}
+				if alone {
+					pause.Lock()
+				}
+				t0 := time.Now()
+				u.vecs, u.err = l.enc.EmbedPixels(wctx, pix)
+				d := time.Since(t0)
+				if alone {
+					pause.Unlock()
+					aloneTime = d
+				}
+				inferTime += d
+				if u.err == nil {
+					embedded += len(u.embed)
+				}
+			} else if len(u.embed) > 0 {
+				u.err = wctx.Err()
 			}
+			embeddedUnits <- u
 		}
-		for _, pr := range batchMeta {
-			if pr.touched {
-				sum.Updated++
-			} else {
-				sum.Duplicates++
-			}
-		}
-		progress.Done += len(pending) + len(batchMeta) + len(batch.Skipped)
-		pending, batch, batchMeta = pending[:0], catalog.Batch{}, batchMeta[:0]
-		report()
-		return nil
-	}
+	}()
 
 	var runErr error
-	for pr := range preps {
+	for u := range embeddedUnits {
 		if runErr != nil {
 			continue // drain
 		}
-		switch {
-		case pr.same:
-			sum.Unchanged++
-			progress.Done++
-		case pr.skip == reasonKnownBad:
-			sum.Skipped[pr.skip]++
-			progress.Done++
-		case pr.skip != "":
-			sum.Skipped[pr.skip]++
-			sum.addProblem(pr.path, pr.problem)
-			batch.Skipped = append(batch.Skipped, catalog.Skip{Path: pr.path, Size: pr.size, MTime: pr.mtime.UnixNano(), Reason: pr.skip})
-		case pr.existing != 0:
-			batch.Paths = append(batch.Paths, catalog.PathEntry{Path: pr.path, ImageID: pr.existing, Size: pr.size, MTime: pr.mtime.UnixNano()})
-			batchMeta = append(batchMeta, pr)
-		default:
-			pending = append(pending, pr)
+		if err := l.commit(ctx, u, &sum, &progress); err != nil {
+			runErr = err
+			cancel()
+			continue
 		}
-		if len(pending) >= opts.BatchSize || len(batch.Paths)+len(batch.Skipped) >= 256 {
-			if err := flush(); err != nil {
-				runErr = err
-			}
-		}
-	}
-	if runErr == nil && ctx.Err() == nil {
-		runErr = flush()
+		report()
 	}
 	if runErr == nil && ctx.Err() == nil && opts.Prune {
 		n, err := l.prune(ctx, w)
@@ -306,7 +296,12 @@ func (l *Library) Index(ctx context.Context, sources []string, opts IndexOptions
 	sum.Elapsed = time.Since(start).Seconds()
 	if embedded > 0 {
 		sum.ImagesPerSecond = float64(embedded) / sum.Elapsed
-		sum.InferenceImagesPerSecond = float64(embedded) / inferTime.Seconds()
+		sum.PipelineInferenceImagesPerSecond = float64(embedded) / inferTime.Seconds()
+		sum.InferenceImagesPerSecond = sum.PipelineInferenceImagesPerSecond
+		if aloneTime > 0 {
+			sum.InferenceImagesPerSecond = float64(opts.BatchSize) / aloneTime.Seconds()
+			sum.InferenceMeasuredAlone = true
+		}
 	}
 	progress.Finished = true
 	report()
@@ -314,6 +309,93 @@ func (l *Library) Index(ctx context.Context, sources []string, opts IndexOptions
 		runErr = ctx.Err()
 	}
 	return sum, runErr
+}
+
+// unit is a group of prepared files going through the model and into the
+// catalog together.
+type unit struct {
+	embed []prepared  // new contents, to embed (at most BatchSize)
+	other []prepared  // unchanged, skipped or already-stored contents
+	vecs  [][]float32 // embeddings of embed, once embedded
+	err   error       // embedding failure
+}
+
+// commit stores a unit: new images with their vectors, new paths of known
+// contents and skipped files in one catalog transaction, then the new
+// vectors in the index. It updates sum and progress.
+func (l *Library) commit(ctx context.Context, u *unit, sum *Summary, progress *Progress) error {
+	if u.err != nil {
+		return u.err
+	}
+	var batch catalog.Batch
+	var meta []prepared // path-only entries in batch, for counting
+	for _, pr := range u.other {
+		switch {
+		case pr.same:
+			sum.Unchanged++
+			progress.Done++
+		case pr.skip == reasonKnownBad:
+			sum.Skipped[pr.skip]++
+			progress.Done++
+		case pr.skip != "":
+			sum.Skipped[pr.skip]++
+			sum.addProblem(pr.path, pr.problem)
+			batch.Skipped = append(batch.Skipped, catalog.Skip{Path: pr.path, Size: pr.size, MTime: pr.mtime.UnixNano(), Reason: pr.skip})
+		default: // pr.existing != 0
+			batch.Paths = append(batch.Paths, catalog.PathEntry{Path: pr.path, ImageID: pr.existing, Size: pr.size, MTime: pr.mtime.UnixNano()})
+			meta = append(meta, pr)
+		}
+	}
+	if len(u.embed) == 0 && len(batch.Paths) == 0 && len(batch.Skipped) == 0 {
+		return nil
+	}
+	for i, pr := range u.embed {
+		v := u.vecs[i]
+		clip.Normalize(v)
+		im := catalog.Image{Hash: pr.hash, Size: pr.size, Format: string(pr.info.Format),
+			Width: pr.info.Width, Height: pr.info.Height, Thumbnail: pr.thumb,
+			Model: l.model, Vector: v, Paths: []string{pr.path}, MTime: pr.mtime}
+		if pr.hasEXIF {
+			if pr.exif.HasDateTimeOriginal {
+				im.TakenAt = pr.exif.DateTimeOriginal
+			}
+			im.Camera = camera(pr.exif.Make, pr.exif.Model)
+			im.HasGPS, im.Lat, im.Lon = pr.exif.HasGPS, pr.exif.Latitude, pr.exif.Longitude
+		}
+		batch.Images = append(batch.Images, im)
+	}
+	res, err := l.cat.Apply(context.WithoutCancel(ctx), batch)
+	if err != nil {
+		return err
+	}
+	var newIDs []uint64
+	var newVecs [][]float32
+	for i, id := range res.IDs {
+		if res.New[i] {
+			newIDs, newVecs = append(newIDs, uint64(id)), append(newVecs, batch.Images[i].Vector)
+			sum.Added++
+			progress.Added++
+		} else {
+			sum.Duplicates++
+		}
+	}
+	if err := l.idx.AddBatch(context.WithoutCancel(ctx), newIDs, newVecs); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	for _, id := range res.Orphaned {
+		if err := l.idx.Delete(uint64(id)); err != nil {
+			return err
+		}
+	}
+	for _, pr := range meta {
+		if pr.touched {
+			sum.Updated++
+		} else {
+			sum.Duplicates++
+		}
+	}
+	progress.Done += len(u.embed) + len(meta) + len(batch.Skipped)
+	return nil
 }
 
 func (s *Summary) addProblem(path, why string) {
@@ -362,12 +444,12 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 		pr.skip, pr.problem = reasonNotImage, "not a recognised image format"
 		return pr
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		pr.skip, pr.problem = reasonUnreadable, err.Error()
-		return pr
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	// Read the rest into a buffer of the file's size: large photos are
+	// read without the copies of a growing buffer.
+	buf := bytes.NewBuffer(make([]byte, 0, min(pr.size, maxSize)+bytes.MinRead))
+	buf.Write(head[:n])
+	_, err = buf.ReadFrom(io.LimitReader(f, maxSize+1-int64(n)))
+	data := buf.Bytes()
 	f.Close()
 	if err != nil {
 		pr.skip, pr.problem = reasonUnreadable, err.Error()
@@ -406,7 +488,9 @@ func skipReason(err error) string {
 	}
 }
 
-// thumbnail returns a JPEG of img fitting in a size×size box.
+// thumbnail returns a JPEG of img fitting in a size×size box. img is the
+// encoder's decode, already reduced for large JPEGs; the box filter (area
+// averaging) costs a third of bicubic and suits downscaling.
 func thumbnail(img *imageio.RGB, size int) []byte {
 	w, h := img.Width, img.Height
 	if w > size || h > size {
@@ -418,7 +502,10 @@ func thumbnail(img *imageio.RGB, size int) []byte {
 	}
 	small := img
 	if w != img.Width || h != img.Height {
-		small = imageio.ResizeBicubic(img, w, h)
+		var err error
+		if small, err = imageio.Resize(img, w, h, imageio.ResampleBox); err != nil {
+			return nil
+		}
 	}
 	rgba := image.NewRGBA(image.Rect(0, 0, w, h))
 	for i, j := 0, 0; i < len(small.Pix); i, j = i+3, j+4 {

@@ -1,0 +1,80 @@
+package imageio
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/sightsearch/sight/imageio/jpeg"
+)
+
+// ReduceMargin is how much larger than the requested minimum side a
+// reduced-size decode keeps the short side: DecodeReduced(data, lim, n)
+// returns a short side of at least ReduceMargin*n pixels. With a margin of
+// 2, a 12-megapixel photo decoded for CLIP's 224-pixel input comes out at
+// 1/4 size (1000x750). Measured on 12-megapixel photos (see
+// TestFastDecodeMargin in package clip), the embedding of a reduced decode
+// stays within cosine 0.9998 of the exact one for photo content with the
+// tiny fixture model (a margin of 1 gave 0.9976) and within 0.99999 with a
+// full-size ViT-B/32 of random weights.
+const ReduceMargin = 2
+
+// ReduceScale returns the DCT scale (1, 2, 4 or 8) DecodeReduced uses for a
+// width x height JPEG when the caller needs a short side of minSide: the
+// largest s that divides both width and height and leaves a short side of
+// at least ReduceMargin*minSide. minSide <= 0 gives 1 (no reduction).
+//
+// Divisibility matters: a reduced image of ceil(W/s) columns stands for
+// ceil(W/s)*s source columns, so a later resize to a fixed size would
+// stretch the content by up to (s-1)/W, enough to move a ViT's embedding
+// more than the reduction itself (camera sizes are multiples of 8 or 16).
+func ReduceScale(width, height, minSide int) int {
+	if minSide <= 0 {
+		return 1
+	}
+	short := min(width, height)
+	for _, s := range []int{8, 4, 2} {
+		if width%s == 0 && height%s == 0 && short/s >= ReduceMargin*minSide {
+			return s
+		}
+	}
+	return 1
+}
+
+// DecodeReduced decodes like Decode, for callers that will shrink the image
+// until its short side is minSide pixels (such as CLIP preprocessing): a
+// JPEG large enough is decoded at 1/2, 1/4 or 1/8 size in the DCT domain
+// (libjpeg-turbo's scaled IDCTs, djpeg -scale 1/N), several times faster
+// than a full decode, with the scale ReduceScale picks; orientation and
+// conversion to RGB then follow Decode exactly. The returned image is
+// W/s x H/s for the displayed size W x H, and Info still reports W x H.
+// Other formats, small JPEGs and minSide <= 0 decode exactly as Decode
+// does. The pixel limit applies to the original size.
+func DecodeReduced(data []byte, lim Limits, minSide int) (*RGB, Info, error) {
+	return decode(data, lim, minSide)
+}
+
+// decodeJPEGScaled is decodeJPEG at 1/scale size (scale 2, 4 or 8).
+func decodeJPEGScaled(data []byte, maxPixels int64, scale int) (*RGB, error) {
+	m, err := jpeg.Decode(bytes.NewReader(data), &jpeg.Options{MaxPixels: maxPixels, Scale: scale})
+	if err != nil {
+		if errors.Is(err, jpeg.ErrUnsupported) {
+			return nil, fmt.Errorf("%v: %w", err, ErrUnsupported)
+		}
+		return nil, fmt.Errorf("%v: %w", err, ErrNotImage)
+	}
+	n := m.Width * m.Height
+	switch {
+	case m.Components == 3 && len(m.Pix) >= 3*n:
+		return &RGB{Width: m.Width, Height: m.Height, Pix: m.Pix[:3*n]}, nil
+	case m.Components == 1 && len(m.Pix) >= n:
+		out := NewRGB(m.Width, m.Height)
+		for i, v := range m.Pix[:n] {
+			out.Pix[3*i], out.Pix[3*i+1], out.Pix[3*i+2] = v, v, v
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("jpeg: %d components, %d bytes for %dx%d: %w", m.Components, len(m.Pix), m.Width, m.Height, ErrUnsupported)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -1,0 +1,193 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/jpeg"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sightsearch/sight/clip"
+	"github.com/sightsearch/sight/imageio"
+)
+
+// TestOpenUsesFastDecode: a library loads its model with reduced-size
+// decoding on, whatever the caller's encoder options say otherwise.
+func TestOpenUsesFastDecode(t *testing.T) {
+	var got clip.EncoderOptions
+	open := func(ctx context.Context, model string, o clip.EncoderOptions) (*clip.Encoder, error) {
+		got = o
+		return clip.OpenEncoder(ctx, model, o)
+	}
+	l, err := Open(context.Background(), t.TempDir(), Options{Model: tinyModel,
+		EncoderOptions: clip.EncoderOptions{Limits: imageio.Limits{MaxPixels: 1 << 30}}, openEncoder: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if !got.FastDecode || got.Limits.MaxPixels != 1<<30 {
+		t.Errorf("encoder options %+v: want FastDecode and the caller's limits", got)
+	}
+	if !l.enc.FastDecode {
+		t.Error("library encoder without FastDecode")
+	}
+}
+
+// TestFastDecodeSearchSelf indexes large JPEGs (decoded reduced) and
+// searches with each one's bytes and path: it must find itself first with
+// a score of ~1, and the catalog keeps the original size.
+func TestFastDecodeSearchSelf(t *testing.T) {
+	ctx := context.Background()
+	photos := t.TempDir()
+	for i, size := range [][2]int{{1600, 1200}, {1200, 1600}, {2000, 1000}} {
+		write(t, filepath.Join(photos, "p"+strconv.Itoa(i)+".jpg"), cameraJPEG(size[0], size[1], uint64(i)))
+	}
+	write(t, filepath.Join(photos, "rocket.jpg"), fixtureImage(t, "rocket.jpg"))
+	l := openLib(t, t.TempDir())
+	defer l.Close()
+	sum, err := l.Index(ctx, []string{photos}, IndexOptions{BatchSize: 2})
+	if err != nil || sum.Added != 4 {
+		t.Fatalf("index: %+v, %v", sum, err)
+	}
+	// Two full batches: the second ran with the decoders paused.
+	if !sum.InferenceMeasuredAlone || sum.InferenceImagesPerSecond <= 0 || sum.PipelineInferenceImagesPerSecond <= 0 || sum.ImagesPerSecond <= 0 {
+		t.Errorf("throughput figures %+v", sum)
+	}
+	for i, size := range [][2]int{{1600, 1200}, {1200, 1600}, {2000, 1000}, {640, 427}} {
+		path := filepath.Join(photos, "p"+strconv.Itoa(i)+".jpg")
+		if i == 3 {
+			path = filepath.Join(photos, "rocket.jpg")
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, term := range []Term{{Image: data, Weight: 1}, {Path: path, Weight: 1}} {
+			hits, err := l.Search(ctx, Query{Terms: []Term{term}, Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) == 0 || hits[0].Path != path || hits[0].Score < 0.9999 {
+				t.Fatalf("%s: hits %+v, want itself first with score ~1", path, hits)
+			}
+			if hits[0].Width != size[0] || hits[0].Height != size[1] {
+				t.Errorf("%s: stored %dx%d, want the original %dx%d", path, hits[0].Width, hits[0].Height, size[0], size[1])
+			}
+		}
+	}
+}
+
+// cameraJPEG encodes a camera-like w x h photo: a smooth sky-to-ground
+// gradient, soft-edged shapes, fine texture and sensor noise; 4:2:0 at
+// quality 90, about 2.8 MB for 12 megapixels like a phone's photo.
+func cameraJPEG(w, h int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 0x5151))
+	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	type blob struct{ x, y, r, v float64 }
+	blobs := make([]blob, 12)
+	for i := range blobs {
+		blobs[i] = blob{r.Float64() * float64(w), r.Float64() * float64(h), (0.03 + 0.15*r.Float64()) * float64(h), 80*r.Float64() - 40}
+	}
+	phase := r.Float64() * 10
+	for y := 0; y < h; y++ {
+		fy := float64(y) / float64(h)
+		for x := 0; x < w; x++ {
+			fx := float64(x) / float64(w)
+			v := 170 - 90*fy + 20*fx
+			for _, b := range blobs {
+				dx, dy := float64(x)-b.x, float64(y)-b.y
+				if d2 := dx*dx + dy*dy; d2 < b.r*b.r {
+					v += b.v * (1 - d2/(b.r*b.r))
+				}
+			}
+			if fy > 0.5 { // textured ground
+				v += 14 * math.Sin(float64(x)*0.35+phase) * math.Sin(float64(y)*0.21)
+			}
+			v += 4.5 * r.NormFloat64() // sensor noise
+			m.Y[m.YOffset(x, y)] = uint8(max(0, min(255, v+0.5)))
+		}
+	}
+	for y := 0; y < (h+1)/2; y++ {
+		fy := 2 * float64(y) / float64(h)
+		for x := 0; x < (w+1)/2; x++ {
+			i := m.COffset(2*x, 2*y)
+			m.Cb[i] = uint8(max(0, min(255, 150-50*fy+r.NormFloat64())))
+			m.Cr[i] = uint8(max(0, min(255, 115+30*fy+r.NormFloat64())))
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
+		panic(err) // encoding into memory cannot fail
+	}
+	return buf.Bytes()
+}
+
+func envInt(name string) int {
+	n, _ := strconv.Atoi(os.Getenv(name))
+	return n
+}
+
+// TestIndexStopsEarly: a cancellation or a failing commit in the middle of
+// a run ends Index promptly with the error (no stage left blocked), keeps
+// the batches committed before, and a next run indexes the rest.
+func TestIndexStopsEarly(t *testing.T) {
+	photos := t.TempDir()
+	for i := range 12 {
+		write(t, filepath.Join(photos, "s"+strconv.Itoa(i)+".png"), synthPNG(uint64(100+i), 40, 30))
+	}
+	for _, mode := range []string{"cancel", "commit fails"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			db := t.TempDir()
+			l := openLib(t, db)
+			stop := func(p Progress) {
+				if p.Added > 0 && !p.Finished {
+					if mode == "cancel" {
+						cancel()
+					} else {
+						l.cat.Close()
+					}
+				}
+			}
+			type result struct {
+				sum Summary
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				sum, err := l.Index(ctx, []string{photos}, IndexOptions{BatchSize: 2, Workers: 2, Progress: stop})
+				done <- result{sum, err}
+			}()
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(2 * time.Minute):
+				t.Fatal("Index did not return: a pipeline stage is blocked")
+			}
+			if r.err == nil || (mode == "cancel" && !errors.Is(r.err, context.Canceled)) {
+				t.Fatalf("Index = %+v, %v; want an error", r.sum, r.err)
+			}
+			if r.sum.Added == 0 || r.sum.Added >= 12 {
+				t.Errorf("added %d before stopping, want some but not all", r.sum.Added)
+			}
+			l.Close()
+			if mode != "cancel" {
+				return
+			}
+			l = openLib(t, db)
+			defer l.Close()
+			sum, err := l.Index(context.Background(), []string{photos}, IndexOptions{BatchSize: 2})
+			if err != nil || sum.Added+sum.Unchanged != 12 || sum.Unchanged != r.sum.Added {
+				t.Errorf("rerun: %+v, %v; want the other %d added", sum, err, 12-r.sum.Added)
+			}
+		})
+	}
+}
