@@ -530,8 +530,15 @@ func (l *Library) prune(ctx context.Context, w walkResult) (int, error) {
 		if found[e.Path] {
 			return nil
 		}
-		for _, r := range w.roots {
-			if strings.HasPrefix(e.Path, r+string(os.PathSeparator)) {
+		under := func(root string) bool {
+			prefix := root
+			if !strings.HasSuffix(prefix, string(os.PathSeparator)) {
+				prefix += string(os.PathSeparator)
+			}
+			return e.Path == root || strings.HasPrefix(e.Path, prefix)
+		}
+		for _, r := range append(w.roots, w.missing...) {
+			if under(r) {
 				if _, err := os.Lstat(e.Path); errors.Is(err, os.ErrNotExist) {
 					gone = append(gone, e.Path)
 				}

@@ -292,3 +292,33 @@ func TestRemove(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestPruneGivenFiles: --prune drops a file given by name that is gone, and
+// everything under a given folder that is gone.
+func TestPruneGivenFiles(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	one := filepath.Join(src, "one.png")
+	write(t, one, synthPNG(501, 20, 20))
+	sub := filepath.Join(src, "sub")
+	write(t, filepath.Join(sub, "two.png"), synthPNG(502, 20, 20))
+	write(t, filepath.Join(src, "keep.png"), synthPNG(503, 20, 20))
+	l := openLib(t, t.TempDir())
+	defer l.Close()
+	if _, err := l.Index(ctx, []string{src}, IndexOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(one)
+	os.RemoveAll(sub)
+	sum, err := l.Index(ctx, []string{one, sub}, IndexOptions{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Pruned != 2 {
+		t.Fatalf("pruned %d, want 2: %+v", sum.Pruned, sum)
+	}
+	st, _ := l.Stats(ctx)
+	if st.Images != 1 || st.Indexed != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}

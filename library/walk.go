@@ -3,6 +3,7 @@ package library
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,9 +16,10 @@ import (
 
 // walkResult is what walking the sources found.
 type walkResult struct {
-	files  []string          // absolute paths of regular files, in walk order
-	roots  []string          // absolute directories walked (for --prune)
-	errors map[string]string // path -> problem (unreadable dirs, loops, missing)
+	files   []string          // absolute paths of regular files, in walk order
+	roots   []string          // absolute directories walked (for --prune)
+	missing []string          // sources given that do not exist (for --prune)
+	errors  map[string]string // path -> problem (unreadable dirs, loops, missing)
 }
 
 // walk expands sources (files, directories walked recursively following
@@ -94,6 +96,9 @@ func walk(ctx context.Context, sources []string, stdin io.Reader, skipDir string
 		st, err := os.Stat(abs)
 		if err != nil {
 			res.errors[abs] = err.Error()
+			if errors.Is(err, fs.ErrNotExist) {
+				res.missing = append(res.missing, abs)
+			}
 			return nil
 		}
 		switch {
