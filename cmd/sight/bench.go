@@ -51,6 +51,7 @@ func runBenchEmbed(ctx context.Context, e *env, args []string) error {
 	runs := fs.Int("runs", 5, "repeat each row this many times and report the median")
 	textOnly := fs.Bool("text-only", false, "measure only the text tower")
 	imageOnly := fs.Bool("image-only", false, "measure only the image tower")
+	precisions := fs.String("precision", "fp32", "comma-separated precisions to measure: fp32, bf16, int8 (reduced ones are opt-in; see BENCHMARKS.md for their accuracy)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -74,6 +75,14 @@ func runBenchEmbed(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		m = enc.Model
+	}
+	var precs []clip.Precision
+	for _, s := range strings.Split(*precisions, ",") {
+		p, err := clip.ParsePrecision(strings.TrimSpace(s))
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		precs = append(precs, p)
 	}
 	cfg := m.Config()
 	imgFlops := imageFLOPs(cfg)
@@ -109,47 +118,53 @@ func runBenchEmbed(ctx context.Context, e *env, args []string) error {
 		sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
 		return samples[len(samples)/2], n, nil
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	if !*textOnly {
-		size := cfg.Vision.ImageSize
-		for _, b := range bs {
-			pix := make([][]float32, b)
-			for i := range pix {
-				pix[i] = make([]float32, 3*size*size)
-				for j := range pix[i] {
-					pix[i][j] = float32(rng.NormFloat64())
+	for _, prec := range precs {
+		if err := m.SetPrecision(prec); err != nil {
+			return err
+		}
+		pname := prec.String()
+		rng := rand.New(rand.NewPCG(1, 2))
+		if !*textOnly {
+			size := cfg.Vision.ImageSize
+			for _, b := range bs {
+				pix := make([][]float32, b)
+				for i := range pix {
+					pix[i] = make([]float32, 3*size*size)
+					for j := range pix[i] {
+						pix[i][j] = float32(rng.NormFloat64())
+					}
 				}
-			}
-			d, n, err := measure(func() error { _, err := m.ImageFeatures(pix); return err })
-			if err != nil {
-				return err
-			}
-			perSec := float64(b) / d.Seconds()
-			if err := emit(benchRow{Tower: "image", Batch: b, PerSecond: perSec, LatencyMS: ms(d),
-				GFLOPS: perSec * imgFlops / 1e9, Precision: "fp32", Runs: n}); err != nil {
-				return err
+				d, n, err := measure(func() error { _, err := m.ImageFeatures(pix); return err })
+				if err != nil {
+					return err
+				}
+				perSec := float64(b) / d.Seconds()
+				if err := emit(benchRow{Tower: "image", Batch: b, PerSecond: perSec, LatencyMS: ms(d),
+					GFLOPS: perSec * imgFlops / 1e9, Precision: pname, Runs: n}); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	if !*imageOnly {
-		for _, tc := range []struct{ batch, tokens int }{{1, 10}, {32, cfg.Text.MaxPositions}} {
-			ids := make([][]int, tc.batch)
-			for i := range ids {
-				ids[i] = make([]int, tc.tokens)
-				ids[i][0] = cfg.Text.BOS
-				for j := 1; j < tc.tokens-1; j++ {
-					ids[i][j] = 1000 + rng.IntN(cfg.Text.VocabSize-2000)
+		if !*imageOnly {
+			for _, tc := range []struct{ batch, tokens int }{{1, 10}, {32, cfg.Text.MaxPositions}} {
+				ids := make([][]int, tc.batch)
+				for i := range ids {
+					ids[i] = make([]int, tc.tokens)
+					ids[i][0] = cfg.Text.BOS
+					for j := 1; j < tc.tokens-1; j++ {
+						ids[i][j] = 1000 + rng.IntN(cfg.Text.VocabSize-2000)
+					}
+					ids[i][tc.tokens-1] = cfg.Text.EOS
 				}
-				ids[i][tc.tokens-1] = cfg.Text.EOS
-			}
-			d, n, err := measure(func() error { _, err := m.TextFeatures(ids); return err })
-			if err != nil {
-				return err
-			}
-			perSec := float64(tc.batch) / d.Seconds()
-			if err := emit(benchRow{Tower: "text", Batch: tc.batch, Tokens: tc.tokens, PerSecond: perSec, LatencyMS: ms(d),
-				GFLOPS: perSec * textFLOPs(cfg, tc.tokens) / 1e9, Precision: "fp32", Runs: n}); err != nil {
-				return err
+				d, n, err := measure(func() error { _, err := m.TextFeatures(ids); return err })
+				if err != nil {
+					return err
+				}
+				perSec := float64(tc.batch) / d.Seconds()
+				if err := emit(benchRow{Tower: "text", Batch: tc.batch, Tokens: tc.tokens, PerSecond: perSec, LatencyMS: ms(d),
+					GFLOPS: perSec * textFLOPs(cfg, tc.tokens) / 1e9, Precision: pname, Runs: n}); err != nil {
+					return err
+				}
 			}
 		}
 	}
