@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -13,7 +14,13 @@ import (
 )
 
 // Model is a CLIP model ready to run. Its methods are safe for concurrent
-// use.
+// use, except SetPrecision and SetTowerPrecision, which must not run
+// concurrently with anything else.
+//
+// The forward passes run on a pool of worker goroutines that the model
+// owns (GOMAXPROCS at load; concurrent calls take turns on it), with their
+// memory taken from per-call workspaces that are reused: in steady state a
+// call allocates only its result.
 type Model struct {
 	cfg Config
 
@@ -33,7 +40,23 @@ type Model struct {
 
 	logitScale float32 // stored (log) value
 
-	arenas sync.Pool // *nn.Arena
+	pool                *nn.Pool
+	textPrec, imagePrec Precision
+	workspaces          sync.Pool // *workspace
+}
+
+// workspace is the memory of one forward pass.
+type workspace struct {
+	ar   nn.Arena
+	ints []int
+}
+
+// intsOf returns n ints from the workspace (contents undefined).
+func (w *workspace) intsOf(n int) []int {
+	if cap(w.ints) < n {
+		w.ints = make([]int, n)
+	}
+	return w.ints[:n]
 }
 
 type layer struct {
@@ -114,9 +137,18 @@ func New(cfg Config, w Weights) (*Model, error) {
 		visualProj:     linear(LinearWeights{W: w.VisualProjection}, v.HiddenSize, cfg.ProjectionDim),
 		logitScale:     w.LogitScale,
 	}
-	m.arenas.New = func() any { return new(nn.Arena) }
+	m.workspaces.New = func() any { return new(workspace) }
+	m.pool = nn.NewPool(0)
+	// The workers reference only the pool, so an unreachable model can be
+	// collected; its workers stop then (or at Close).
+	runtime.AddCleanup(m, func(p *nn.Pool) { p.Close() }, m.pool)
 	return m, nil
 }
+
+// Close stops the model's worker goroutines. The model still works
+// afterwards, on the calling goroutine only. Close is idempotent;
+// calling it is optional (an unreachable model stops its workers).
+func (m *Model) Close() { m.pool.Close() }
 
 func norm(w NormWeights, eps float64) nn.Norm {
 	return nn.Norm{Gain: w.Gain, Bias: w.Bias, Eps: float32(eps)}
@@ -205,8 +237,14 @@ func rowsOf(x []float32, n int) [][]float32 {
 
 // forward runs the encoder layers on x [batch·seq × hidden] in place.
 // lengths, if not nil, masks padded keys. record, if not nil, is called
-// with each layer's output. It stops early with ctx's error.
-func (e *encoder) forward(ctx context.Context, ar *nn.Arena, x []float32, batch, seq int, causal bool, lengths []int, record func([]float32)) error {
+// with each layer's output. pooled holds one position per sequence: the
+// last layer computes only those rows after attention (the only ones the
+// pooled output depends on; attention still reads every key and value),
+// and forward returns them as [batch × hidden]. With record, the last
+// layer also runs on every row for the record (the returned rows still
+// come from the pooled-only computation, so a trace does not change the
+// result). It stops early with ctx's error.
+func (e *encoder) forward(ctx context.Context, p *nn.Pool, ar *nn.Arena, x []float32, batch, seq int, causal bool, lengths, pooled []int, record func([]float32)) ([]float32, error) {
 	rows, d := batch*seq, e.hidden
 	h := ar.Alloc(rows * d)
 	qkv := ar.Alloc(rows * 3 * d)
@@ -214,33 +252,60 @@ func (e *encoder) forward(ctx context.Context, ar *nn.Arena, x []float32, batch,
 	mlp := ar.Alloc(rows * e.inter)
 	shape := nn.AttentionShape{Batch: batch, Seq: seq, Heads: e.heads, HeadDim: d / e.heads,
 		Stride: 3 * d, Causal: causal, Lengths: lengths}
-	scratch := ar.Alloc(shape.ScratchLen())
+	xp := ar.Alloc(batch * d)
+	pending := false // h holds the last MLP output, not yet added to x
 	for i := range e.layers {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		l := &e.layers[i]
-		l.norm1.Forward(h, x, rows)
-		l.qkv.Forward(qkv, h, rows)
-		nn.Attention(att, qkv, qkv[d:], qkv[2*d:], scratch, shape)
-		l.out.Forward(h, att, rows)
-		nn.Add(x, h)
-		l.norm2.Forward(h, x, rows)
-		l.fc1.Forward(mlp, h, rows)
-		nn.ParallelApply(mlp, e.act)
-		l.fc2.Forward(h, mlp, rows)
-		nn.Add(x, h)
+		if pending {
+			l.norm1.AddForward(h, x, h, rows, p)
+		} else {
+			l.norm1.Forward(h, x, rows, p)
+		}
+		pending = false
+		l.qkv.Forward(qkv, h, rows, p)
+		if i == len(e.layers)-1 {
+			for b, q := range pooled {
+				copy(xp[b*d:(b+1)*d], x[(b*seq+q)*d:])
+			}
+			qs := shape
+			qs.Query = pooled
+			nn.Attention(att, qkv, qkv[d:], qkv[2*d:], qs, p)
+			e.mlp(p, l, xp, h, att, mlp, batch)
+			nn.Add(xp, h[:batch*d])
+			if record == nil {
+				break
+			}
+		}
+		nn.Attention(att, qkv, qkv[d:], qkv[2*d:], shape, p)
+		e.mlp(p, l, x, h, att, mlp, rows)
 		if record != nil {
+			nn.Add(x[:rows*d], h)
 			record(x)
+		} else {
+			pending = true
 		}
 	}
-	return nil
+	return xp, nil
 }
 
-func (m *Model) arena() *nn.Arena {
-	ar := m.arenas.Get().(*nn.Arena)
-	ar.Reset()
-	return ar
+// mlp continues a layer on rows of x: the attention output projection of
+// att and its residual, then the MLP block, whose output it leaves in h
+// (the caller adds that residual). mlp is scratch.
+func (e *encoder) mlp(p *nn.Pool, l *layer, x, h, att, mlp []float32, rows int) {
+	l.out.Forward(h, att, rows, p)
+	l.norm2.AddForward(h, x, h, rows, p)
+	l.fc1.Forward(mlp, h, rows, p)
+	p.Apply(mlp[:rows*e.inter], e.act)
+	l.fc2.Forward(h, mlp, rows, p)
+}
+
+func (m *Model) workspace() *workspace {
+	w := m.workspaces.Get().(*workspace)
+	w.ar.Reset()
+	return w
 }
 
 // TextFeatures returns the projected (not normalised) text embedding of
@@ -271,9 +336,12 @@ func (m *Model) TextForward(ctx context.Context, ids [][]int, mask [][]int, trac
 	if batch == 0 {
 		return [][]float32{}, nil
 	}
+	ws := m.workspace()
+	defer m.workspaces.Put(ws)
+	ar := &ws.ar
 	seq := 0
-	lengths := make([]int, batch)
-	pool := make([]int, batch)
+	ints := ws.intsOf(2 * batch)
+	lengths, pool := ints[:batch], ints[batch:]
 	padded := false
 	for r, row := range ids {
 		if len(row) == 0 || len(row) > tc.MaxPositions {
@@ -307,8 +375,6 @@ func (m *Model) TextForward(ctx context.Context, ids [][]int, mask [][]int, trac
 		lengths = nil
 	}
 
-	ar := m.arena()
-	defer m.arenas.Put(ar)
 	d := tc.HiddenSize
 	x := ar.Alloc(batch * seq * d)
 	for r, row := range ids {
@@ -337,28 +403,21 @@ func (m *Model) TextForward(ctx context.Context, ids [][]int, mask [][]int, trac
 			}
 		}
 	}
-	if err := m.text.forward(ctx, ar, x, batch, seq, true, lengths, record); err != nil {
+	pooled, err := m.text.forward(ctx, m.pool, ar, x, batch, seq, true, lengths, pool, record)
+	if err != nil {
 		return nil, fmt.Errorf("text: %w", err)
 	}
-
-	pooled := ar.Alloc(batch * d)
+	m.finalNorm.Forward(pooled, pooled, batch, m.pool)
 	if trace != nil {
-		m.finalNorm.Forward(x, x, batch*seq)
+		m.finalNorm.Forward(x, x, batch*seq, m.pool)
 		trace.LastHidden = rowsOf(x, batch)
+		trace.Pooled = make([][]float32, batch)
 		for r := range batch {
-			copy(pooled[r*d:(r+1)*d], x[(r*seq+pool[r])*d:])
+			trace.Pooled[r] = slices.Clone(x[(r*seq+pool[r])*d : (r*seq+pool[r]+1)*d])
 		}
-	} else {
-		for r := range batch {
-			copy(pooled[r*d:(r+1)*d], x[(r*seq+pool[r])*d:])
-		}
-		m.finalNorm.Forward(pooled, pooled, batch)
-	}
-	if trace != nil {
-		trace.Pooled = rowsOf(pooled, batch)
 	}
 	out := make([]float32, batch*m.cfg.ProjectionDim)
-	m.textProj.Forward(out, pooled, batch)
+	m.textProj.Forward(out, pooled, batch, m.pool)
 	return split(out, batch), nil
 }
 
@@ -435,8 +494,9 @@ func (m *Model) ImageForward(ctx context.Context, pixels [][]float32, trace *Tra
 			return nil, fmt.Errorf("image %d: %d values, want %d×%d×%d = %d", i, len(px), c, s, s, c*s*s)
 		}
 	}
-	ar := m.arena()
-	defer m.arenas.Put(ar)
+	ws := m.workspace()
+	defer m.workspaces.Put(ws)
+	ar := &ws.ar
 
 	// im2col: one row per patch, in the weight's [C, P, P] order.
 	g := s / p
@@ -458,7 +518,7 @@ func (m *Model) ImageForward(ctx context.Context, pixels [][]float32, trace *Tra
 	}
 	d := vc.HiddenSize
 	pe := ar.Alloc(batch * np * d)
-	m.patch.Forward(pe, patches, batch*np)
+	m.patch.Forward(pe, patches, batch*np, m.pool)
 
 	seq := np + 1
 	x := ar.Alloc(batch * seq * d)
@@ -479,7 +539,7 @@ func (m *Model) ImageForward(ctx context.Context, pixels [][]float32, trace *Tra
 	if trace != nil {
 		trace.Embeddings = rowsOf(x, batch)
 	}
-	m.preNorm.Forward(x, x, batch*seq)
+	m.preNorm.Forward(x, x, batch*seq, m.pool)
 	if trace != nil {
 		for b := range batch {
 			trace.HiddenStates[b] = [][]float32{slices.Clone(x[b*seq*d : (b+1)*seq*d])}
@@ -490,21 +550,23 @@ func (m *Model) ImageForward(ctx context.Context, pixels [][]float32, trace *Tra
 			}
 		}
 	}
-	if err := m.vision.forward(ctx, ar, x, batch, seq, false, nil, record); err != nil {
+	cls := ws.intsOf(batch) // the class position is pooled
+	clear(cls)
+	pooled, err := m.vision.forward(ctx, m.pool, ar, x, batch, seq, false, nil, cls, record)
+	if err != nil {
 		return nil, fmt.Errorf("image: %w", err)
 	}
+	m.postNorm.Forward(pooled, pooled, batch, m.pool)
 	if trace != nil {
 		trace.LastHidden = rowsOf(x, batch)
-	}
-	pooled := ar.Alloc(batch * d)
-	for b := range batch {
-		copy(pooled[b*d:(b+1)*d], x[b*seq*d:])
-	}
-	m.postNorm.Forward(pooled, pooled, batch)
-	if trace != nil {
-		trace.Pooled = rowsOf(pooled, batch)
+		full := ar.Alloc(batch * d)
+		for b := range batch {
+			copy(full[b*d:(b+1)*d], x[b*seq*d:])
+		}
+		m.postNorm.Forward(full, full, batch, m.pool)
+		trace.Pooled = rowsOf(full, batch)
 	}
 	out := make([]float32, batch*m.cfg.ProjectionDim)
-	m.visualProj.Forward(out, pooled, batch)
+	m.visualProj.Forward(out, pooled, batch, m.pool)
 	return split(out, batch), nil
 }

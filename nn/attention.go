@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/sightsearch/sight/nn/gemm"
 )
 
 // AttentionShape describes a batched multi-head self-attention problem.
@@ -19,18 +21,20 @@ type AttentionShape struct {
 	// sequence; keys at or after it are masked (key padding mask). Query
 	// rows past the length are still computed.
 	Lengths []int
+	// Query, if not nil, holds one position per sequence: only that query
+	// row is computed (all keys and values are still used), and dst holds
+	// Batch rows instead of Batch·Seq.
+	Query []int
 }
-
-// ScratchLen returns the length of the scratch buffer Attention needs.
-func (s AttentionShape) ScratchLen() int { return s.Batch * s.Heads * s.Seq * s.Seq }
 
 // Attention computes softmax(q·kᵀ/√HeadDim + mask)·v for every sequence and
 // head. q, k and v hold [Batch·Seq] rows of Heads·HeadDim values (rows
 // Stride apart), already projected; head h uses columns
 // [h·HeadDim, (h+1)·HeadDim). dst receives [Batch·Seq × Heads·HeadDim]
-// rows, heads concatenated. scratch must hold s.ScratchLen() floats. The
-// (sequence, head) pairs are processed in parallel.
-func Attention(dst, q, k, v, scratch []float32, s AttentionShape) {
+// rows (Batch rows with s.Query), heads concatenated. The (sequence,
+// head) pairs run in parallel on p (which may be nil); each one is two
+// gemm products. With a Pool it does not allocate.
+func Attention(dst, q, k, v []float32, s AttentionShape, p *Pool) {
 	width := s.Heads * s.HeadDim
 	stride := s.Stride
 	if stride == 0 {
@@ -41,53 +45,107 @@ func Attention(dst, q, k, v, scratch []float32, s AttentionShape) {
 	if rows > 0 {
 		need = (rows-1)*stride + width
 	}
-	if s.Batch < 0 || s.Seq < 0 || s.Heads <= 0 || s.HeadDim <= 0 || stride < width ||
-		len(q) < need || len(k) < need || len(v) < need || len(dst) < rows*width ||
-		len(scratch) < s.ScratchLen() || (s.Lengths != nil && len(s.Lengths) < s.Batch) {
-		panic(fmt.Sprintf("nn: Attention %+v does not fit len(dst)=%d len(q)=%d len(k)=%d len(v)=%d len(scratch)=%d",
-			s, len(dst), len(q), len(k), len(v), len(scratch)))
+	outRows := rows
+	if s.Query != nil {
+		outRows = s.Batch
 	}
-	scale := float32(1 / math.Sqrt(float64(s.HeadDim)))
-	seq, hd := s.Seq, s.HeadDim
-	minPairs := max(1, (1<<15)/max(1, seq*seq*hd))
-	parallelFor(s.Batch*s.Heads, minPairs, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			b, h := p/s.Heads, p%s.Heads
-			keys := seq
-			if s.Lengths != nil {
-				keys = min(max(s.Lengths[b], 0), seq)
-			}
-			scores := scratch[p*seq*seq : (p+1)*seq*seq]
-			base := b * seq
-			col := h * hd
-			for i := 0; i < seq; i++ {
-				qi := q[(base+i)*stride+col : (base+i)*stride+col+hd]
-				n := keys
-				if s.Causal {
-					n = min(n, i+1)
-				}
-				row := scores[i*seq : i*seq+n]
-				for j := range row {
-					row[j] = dot(qi, k[(base+j)*stride+col:(base+j)*stride+col+hd]) * scale
-				}
-				out := dst[(base+i)*width+col : (base+i)*width+col+hd]
-				clear(out)
-				if n == 0 {
-					// Every key masked: PyTorch's additive mask of the
-					// float minimum gives a uniform average of all keys.
-					row = scores[i*seq : i*seq+seq]
-					for j := range row {
-						row[j] = 0
-					}
-				}
-				Softmax(row)
-				for j, w := range row {
-					vj := v[(base+j)*stride+col : (base+j)*stride+col+hd]
-					for c := range out {
-						out[c] += w * vj[c]
-					}
-				}
+	if s.Batch < 0 || s.Seq < 0 || s.Heads <= 0 || s.HeadDim <= 0 || stride < width ||
+		len(q) < need || len(k) < need || len(v) < need || len(dst) < outRows*width ||
+		(s.Lengths != nil && len(s.Lengths) < s.Batch) || (s.Query != nil && len(s.Query) < s.Batch) {
+		panic(fmt.Sprintf("nn: Attention %+v does not fit len(dst)=%d len(q)=%d len(k)=%d len(v)=%d",
+			s, len(dst), len(q), len(k), len(v)))
+	}
+	if s.Query != nil {
+		for b := 0; b < s.Batch; b++ {
+			if s.Query[b] < 0 || s.Query[b] >= s.Seq {
+				panic(fmt.Sprintf("nn: Attention query row %d of sequence %d outside [0,%d)", s.Query[b], b, s.Seq))
 			}
 		}
-	})
+	}
+	t := attentionTask{dst: dst, q: q, k: k, v: v, s: s, stride: stride, p: p}
+	minPairs := max(1, (1<<17)/max(1, s.Seq*s.Seq*s.HeadDim))
+	if p == nil {
+		t.Run(0, 0, s.Batch*s.Heads)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.attn = t
+	p.forLocked(s.Batch*s.Heads, minPairs, &p.attn)
+	p.attn = attentionTask{}
+}
+
+// attentionTask computes (sequence, head) pairs of an Attention call.
+type attentionTask struct {
+	dst, q, k, v []float32
+	s            AttentionShape
+	stride       int
+	p            *Pool
+}
+
+func (t *attentionTask) Run(worker, lo, hi int) {
+	s := t.s
+	seq, hd, stride, width := s.Seq, s.HeadDim, t.stride, s.Heads*s.HeadDim
+	nq := seq
+	if s.Query != nil {
+		nq = 1
+	}
+	// Per worker: the head's queries, keys and values copied contiguous,
+	// the scores, and the output rows.
+	gp, sc := t.p.worker(worker, 2*nq*hd+2*seq*hd+nq*seq)
+	qh, sc := sc[:nq*hd], sc[nq*hd:]
+	kh, sc := sc[:seq*hd], sc[seq*hd:]
+	vh, sc := sc[:seq*hd], sc[seq*hd:]
+	scores, out := sc[:nq*seq], sc[nq*seq:nq*seq+nq*hd]
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	for pair := lo; pair < hi; pair++ {
+		b, h := pair/s.Heads, pair%s.Heads
+		base, col := b*seq, h*hd
+		keys := seq
+		if s.Lengths != nil {
+			keys = min(max(s.Lengths[b], 0), seq)
+		}
+		first := 0 // position of query row 0
+		if s.Query != nil {
+			first = s.Query[b]
+		}
+		for i := 0; i < nq; i++ {
+			copy(qh[i*hd:i*hd+hd], t.q[(base+first+i)*stride+col:])
+		}
+		n := keys
+		if n == 0 {
+			// Every key masked: PyTorch's additive mask of the float
+			// minimum gives a uniform average of all keys.
+			n = seq
+		}
+		for j := 0; j < n; j++ {
+			copy(kh[j*hd:j*hd+hd], t.k[(base+j)*stride+col:])
+			copy(vh[j*hd:j*hd+hd], t.v[(base+j)*stride+col:])
+		}
+		sc := scores[:nq*n]
+		gemm.MulT(sc, qh, kh, nq, n, hd, gp)
+		for i := 0; i < nq; i++ {
+			row := sc[i*n : i*n+n]
+			if keys == 0 {
+				for j := range row {
+					row[j] = 1 / float32(n)
+				}
+				continue
+			}
+			valid := n
+			if s.Causal {
+				valid = min(valid, first+i+1)
+			}
+			softmaxScaled(row[:valid], scale) // the 1/√d scale folded in
+			clear(row[valid:])
+		}
+		gemm.Mul(out, sc, vh, nq, hd, n, gp)
+		for i := 0; i < nq; i++ {
+			r := base + first + i
+			if s.Query != nil {
+				r = b
+			}
+			copy(t.dst[r*width+col:r*width+col+hd], out[i*hd:i*hd+hd])
+		}
+	}
 }

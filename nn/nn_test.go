@@ -91,7 +91,7 @@ func TestLinear(t *testing.T) {
 		}
 		x := randSlice(r, tc.rows*tc.in, 1)
 		dst := make([]float32, tc.rows*tc.out)
-		l.Forward(dst, x, tc.rows)
+		l.Forward(dst, x, tc.rows, nil)
 		want := refMatMulT(x, l.W, tc.rows, tc.out, tc.in)
 		if tc.bias {
 			for i := range want {
@@ -280,7 +280,7 @@ func TestAttention(t *testing.T) {
 				v = randSlice(r, s.Batch*s.Seq*width, 1.5)
 			}
 			dst := make([]float32, s.Batch*s.Seq*width)
-			Attention(dst, q, k, v, make([]float32, s.ScratchLen()), s)
+			Attention(dst, q, k, v, s, nil)
 			want := refAttention(q, k, v, s)
 			if d := maxAbsDiff(dst, want); d > 1e-5 {
 				t.Errorf("max abs diff %g", d)
@@ -291,9 +291,9 @@ func TestAttention(t *testing.T) {
 	s := AttentionShape{Batch: 1, Seq: 4, Heads: 1, HeadDim: 4}
 	q, k, v := randSlice(r, 16, 1), randSlice(r, 16, 1), randSlice(r, 16, 1)
 	a, b := make([]float32, 16), make([]float32, 16)
-	Attention(a, q, k, v, make([]float32, 16), s)
+	Attention(a, q, k, v, s, nil)
 	s.Causal = true
-	Attention(b, q, k, v, make([]float32, 16), s)
+	Attention(b, q, k, v, s, nil)
 	if a[0] == b[0] {
 		t.Error("causal mask has no effect")
 	}

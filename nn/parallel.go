@@ -7,7 +7,8 @@ import (
 
 // parallelFor splits [0, n) into at most GOMAXPROCS contiguous chunks of at
 // least minChunk items and runs fn on each chunk, the last one on the
-// calling goroutine. It returns when every chunk is done.
+// calling goroutine. It returns when every chunk is done. It starts
+// goroutines per call; the forward pass uses a Pool instead.
 func parallelFor(n, minChunk int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
