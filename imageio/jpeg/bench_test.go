@@ -70,6 +70,14 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+		b.Run(name+"/sight-scale4", func(b *testing.B) {
+			b.SetBytes(pixels * 3) // full-size equivalent, for comparison
+			for b.Loop() {
+				if _, err := Decode(bytes.NewReader(data), &Options{Scale: 4}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(name+"/stdlib", func(b *testing.B) {
 			b.SetBytes(pixels * 3)
 			for b.Loop() {

@@ -1,7 +1,9 @@
 package jpeg
 
+import "encoding/binary"
+
 // lutBits is the number of bits resolved by one Huffman table look-up.
-const lutBits = 9
+const lutBits = 11
 
 // huffTable is a decoding table for one Huffman table (JPEG Annex C/F.2.2.3).
 type huffTable struct {
@@ -96,6 +98,19 @@ func (br *bitReader) reset(data []byte, pos int) {
 
 // fill tops the accumulator up to more than 56 bits.
 func (br *bitReader) fill() {
+	// Fast path: when the next 8 bytes hold no 0xFF (so no stuffing and
+	// no marker), take the bytes needed in one load. It consumes exactly
+	// the bytes the byte-by-byte loop below would.
+	if br.n <= 56 && !br.marker && !br.eof && br.pos <= len(br.data)-8 {
+		x := binary.BigEndian.Uint64(br.data[br.pos:])
+		if y := ^x; (y-0x0101010101010101)&^y&0x8080808080808080 == 0 {
+			k := (56-br.n)/8 + 1 // bytes to add: 1..8
+			br.acc = br.acc<<(8*k) | x>>(64-8*k)
+			br.n += 8 * k
+			br.pos += int(k)
+			return
+		}
+	}
 	for br.n <= 56 {
 		if br.marker || br.eof {
 			br.acc <<= 8

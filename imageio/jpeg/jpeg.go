@@ -11,6 +11,7 @@
 package jpeg
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -77,7 +78,7 @@ func unsupported(what string) error { return fmt.Errorf("%w: %s", ErrUnsupported
 // default decompression followed by Pillow's conversion to RGB (or L for
 // grayscale images).
 func Decode(r io.Reader, opts *Options) (*Image, error) {
-	data, err := io.ReadAll(r)
+	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("jpeg: read: %w", err)
 	}
@@ -152,4 +153,17 @@ func subsamplingName(comps []component) string {
 		return "4:1:0"
 	}
 	return generic()
+}
+
+// readAll is io.ReadAll that, for readers reporting their unread length
+// (bytes.Reader, strings.Reader, bytes.Buffer), reads into one buffer of
+// that size instead of growing one step by step.
+func readAll(r io.Reader) ([]byte, error) {
+	l, ok := r.(interface{ Len() int })
+	if !ok {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, max(l.Len(), 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }

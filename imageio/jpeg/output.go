@@ -18,10 +18,30 @@ type plane struct {
 	stride int
 	dw, dh int // valid samples (libjpeg's downsampled_width/height)
 	method int
-	hr, vr int // expansion factors
+	hr, vr int      // expansion factors
+	ss     int      // IDCT output size of a block (1, 2, 4 or 8)
+	idct   idctFunc // the IDCT producing ss x ss samples
 	buf    []uint8
 	colsum []int32
 	lastY  int // output row currently in buf, -1 if none
+}
+
+// setupPlane sizes the sample plane p of component c. Its IDCT size p.ss
+// follows jdmaster.c jpeg_calc_output_dimensions: 8/scale (libjpeg's
+// min_DCT_scaled_size), or larger so that subsampled chroma needs less
+// upsampling.
+func (d *decoder) setupPlane(c *component, p *plane) {
+	s := 8 / d.scale
+	ss := s
+	for ss < 8 && (d.maxH*s)%(c.h*ss*2) == 0 && (d.maxV*s)%(c.v*ss*2) == 0 {
+		ss *= 2
+	}
+	p.ss = ss
+	p.idct = idctFor(ss)
+	p.stride = c.rbw * ss
+	p.dw = divUp(d.width*c.h*ss, d.maxH*8)
+	p.dh = divUp(d.height*c.v*ss, d.maxV*8)
+	p.pix = make([]uint8, p.stride*c.rbh*ss)
 }
 
 // output runs the IDCT, upsampling and color conversion.
@@ -36,27 +56,27 @@ func (d *decoder) output() (*Image, error) {
 	// libjpeg's min_DCT_scaled_size; each component may use a larger IDCT
 	// so that subsampled chroma needs less upsampling.
 	s := 8 / d.scale
-	planes := make([]plane, len(d.comps))
+	streamed := d.planes != nil // samples already made by sampleMCU
+	planes := d.planes
+	if !streamed {
+		planes = make([]plane, len(d.comps))
+		d.allocCoef()
+	}
 	smooth := d.smoothingOK()
-	d.allocCoef()
 	var ws [64]int16
 	for i := range d.comps {
 		c := &d.comps[i]
-		if c.quant == nil {
-			// Never in a scan: libjpeg's IDCT table stays zero (mid-grey).
-			c.quant = new([64]int32)
-		}
-		ss := s
-		for ss < 8 && (d.maxH*s)%(c.h*ss*2) == 0 && (d.maxV*s)%(c.v*ss*2) == 0 {
-			ss *= 2
-		}
 		p := &planes[i]
-		p.stride = c.rbw * ss
-		p.dw = divUp(d.width*c.h*ss, d.maxH*8)
-		p.dh = divUp(d.height*c.v*ss, d.maxV*8)
-		p.pix = make([]uint8, p.stride*c.rbh*ss)
+		if !streamed {
+			if c.quant == nil {
+				// Never in a scan: libjpeg's IDCT table stays zero (mid-grey).
+				c.quant = new([64]int32)
+			}
+			d.setupPlane(c, p)
+		}
+		ss := p.ss
 		idct := idctFor(ss)
-		for by := 0; by < c.rbh; by++ {
+		for by := 0; by < c.rbh && !streamed; by++ {
 			var rows, cols [5]int
 			var bits [10]int
 			if smooth {

@@ -87,6 +87,10 @@ type decoder struct {
 	// decoded before the data ran out (in the last scan).
 	lastGoodIMCURow int
 	scans           int
+	// planes holds the samples of a single-scan sequential image, which is
+	// decoded straight into them (nil otherwise).
+	planes []plane
+	blk    [64]int16 // the block being decoded into planes
 }
 
 // need makes sure n bytes from d.pos are available.

@@ -134,7 +134,17 @@ func (d *decoder) decodeScan(p []byte) error {
 			}
 		}
 	}
-	d.allocCoef()
+	if !d.progressive && d.scans == 0 && n == len(d.comps) {
+		// The only scan libjpeg will read (see singleScan below): decode
+		// it straight into samples, with no coefficient arrays.
+		// With every component in the scan, s.comps[i] is &d.comps[i].
+		d.planes = make([]plane, n)
+		for i, c := range s.comps {
+			d.setupPlane(c, &d.planes[i])
+		}
+	} else {
+		d.allocCoef()
+	}
 	d.scans++
 	if err := d.decodeEntropy(&s); err != nil {
 		return err
@@ -194,41 +204,82 @@ func (d *decoder) decodeEntropy(s *scan) error {
 			}
 			restartsLeft--
 		}
-		if insufficient {
-			continue
-		}
-		for ci, c := range s.comps {
-			if single {
-				blk := c.coef[(my*c.bw+mx)*64:][:64]
-				eobrun, err = d.decodeBlock(&br, s, c, blk, &pred[ci], eobrun)
-				if err != nil {
-					return err
-				}
-				continue
+		if !insufficient {
+			if eobrun, err = d.decodeMCU(&br, s, mx, my, &pred, eobrun); err != nil {
+				return err
 			}
-			for v := 0; v < c.v; v++ {
-				for h := 0; h < c.h; h++ {
-					bx, by := mx*c.h+h, my*c.v+v
-					blk := c.coef[(by*c.bw+bx)*64:][:64]
-					eobrun, err = d.decodeBlock(&br, s, c, blk, &pred[ci], eobrun)
-					if err != nil {
-						return err
-					}
-				}
+			if insufficient, err = br.check(); err != nil {
+				return err
 			}
-		}
-		if insufficient, err = br.check(); err != nil {
-			return err
-		}
-		if br.eof {
-			// libjpeg (via Pillow) fails when it tries to read past the
-			// end of the data, even for lookahead bits it does not use.
-			return truncated("entropy-coded data ends without a marker")
+			if br.eof {
+				// libjpeg (via Pillow) fails when it tries to read past the
+				// end of the data, even for lookahead bits it does not use.
+				return truncated("entropy-coded data ends without a marker")
+			}
+		} else if d.planes != nil {
+			d.sampleMCU(nil, s, mx, my, nil) // skipped: zero coefficients
 		}
 	}
 	// Resume marker parsing where the entropy data stopped.
 	d.pos = br.pos
 	return nil
+}
+
+// decodeMCU decodes the blocks of MCU (mx, my) into the coefficient arrays,
+// or, for a scan decoded straight into samples (d.planes set), into one
+// block that is transformed at once.
+func (d *decoder) decodeMCU(br *bitReader, s *scan, mx, my int, pred *[4]int32, eobrun int) (int, error) {
+	if d.planes != nil {
+		d.sampleMCU(br, s, mx, my, pred)
+		return 0, nil
+	}
+	var err error
+	if len(s.comps) == 1 {
+		c := s.comps[0]
+		blk := c.coef[(my*c.bw+mx)*64:][:64]
+		return d.decodeBlock(br, s, c, blk, &pred[0], eobrun)
+	}
+	for ci, c := range s.comps {
+		for v := 0; v < c.v; v++ {
+			for h := 0; h < c.h; h++ {
+				bx, by := mx*c.h+h, my*c.v+v
+				blk := c.coef[(by*c.bw+bx)*64:][:64]
+				eobrun, err = d.decodeBlock(br, s, c, blk, &pred[ci], eobrun)
+				if err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	return eobrun, nil
+}
+
+// sampleMCU decodes MCU (mx, my) of a sequential scan holding every
+// component and runs the IDCT on each block while it is in cache. With br
+// nil it transforms zero blocks (an MCU skipped after the data ran out).
+func (d *decoder) sampleMCU(br *bitReader, s *scan, mx, my int, pred *[4]int32) {
+	// d.blk, not a local: the IDCT call through a func value would move a
+	// local block to the heap.
+	blk := &d.blk
+	for ci, c := range s.comps {
+		p := &d.planes[ci] // s.comps[i] is &d.comps[i] (see decodeScan)
+		nh, nv := c.h, c.v
+		if len(s.comps) == 1 {
+			nh, nv = 1, 1
+		}
+		for v := 0; v < nv; v++ {
+			for h := 0; h < nh; h++ {
+				if br != nil {
+					d.decodeBaseline(br, c, blk, &pred[ci])
+				}
+				bx, by := mx*nh+h, my*nv+v
+				if bx < c.rbw && by < c.rbh {
+					p.idct(blk[:], c.quant, p.pix[by*p.ss*p.stride+bx*p.ss:], p.stride)
+				}
+				*blk = [64]int16{}
+			}
+		}
+	}
 }
 
 // readRestart discards the remaining bits and reads the restart marker like
@@ -269,7 +320,8 @@ func (d *decoder) readRestart(br *bitReader, n int) (unread bool, err error) {
 // decodeBlock decodes one block of the scan into blk (natural order).
 func (d *decoder) decodeBlock(br *bitReader, s *scan, c *component, blk []int16, pred *int32, eobrun int) (int, error) {
 	if !d.progressive {
-		return 0, d.decodeBaseline(br, c, blk, pred)
+		d.decodeBaseline(br, c, (*[64]int16)(blk), pred)
+		return 0, nil
 	}
 	if s.ss == 0 {
 		if s.ah == 0 {
@@ -292,15 +344,108 @@ func (d *decoder) decodeBlock(br *bitReader, s *scan, c *component, blk []int16,
 	return d.decodeACRefine(br, s, c, blk, eobrun)
 }
 
-func (d *decoder) decodeBaseline(br *bitReader, c *component, blk []int16, pred *int32) error {
-	t, err := br.decode(d.huff[0][c.dcTable])
-	if err != nil {
-		return err
+// decodeBaseline decodes one sequential-scan block. It is the hot loop of
+// baseline decoding: the bit accumulator lives in locals and table hits are
+// resolved inline; it calls fill at exactly the points where the generic
+// decode, bits and receiveExtend would, so the bytes consumed (and the
+// truncation errors) are the same.
+func (d *decoder) decodeBaseline(br *bitReader, c *component, blk *[64]int16, pred *int32) {
+	dc, ac := d.huff[0][c.dcTable], d.huff[1][c.acTable]
+	// DC coefficient (size at most 15: decodeScan checks the DC table).
+	if br.n < 16 {
+		br.fill()
 	}
-	*pred += br.receiveExtend(uint(t))
+	var s uint
+	if e := dc.lut[(br.acc>>(br.n-lutBits))&(1<<lutBits-1)]; e != 0 {
+		br.n -= uint(e & 0xff)
+		s = uint(e >> 8)
+	} else {
+		t, _ := br.decode(dc)
+		s = uint(t)
+	}
+	if s != 0 {
+		if br.n < s {
+			br.fill()
+		}
+		br.n -= s
+		v := int32(br.acc>>br.n) & (1<<s - 1)
+		if v < 1<<(s-1) {
+			v += -1<<s + 1
+		}
+		*pred += v
+	}
 	blk[0] = int16(*pred)
-	ac := d.huff[1][c.acTable]
+	// AC coefficients. The loop keeps the valid bits left-aligned in la
+	// (so a look-up is a constant shift) and its bit count in n.
+	n := br.n
+	if n > 64 {
+		// Only after decode consumed more bits than it had (a code matching
+		// no symbol): keep the generic path's exact arithmetic.
+		acTail(br, ac, blk, 1)
+		return
+	}
+	la := br.acc << (64 - n)
 	for k := 1; k < 64; k++ {
+		if n < 16 {
+			br.acc, br.n = la>>(64-n), n
+			br.fill()
+			n = br.n
+			la = br.acc << (64 - n)
+		}
+		i := la >> (64 - lutBits)
+		if f := ac.fastAC[i]; f != 0 {
+			l := uint(f) & 0xff
+			la <<= l & 63
+			n -= l
+			k += int(f>>8) & 15
+			blk[zigzag[k&127]&63] = int16(f >> 16)
+			continue
+		}
+		var rs uint8
+		if e := ac.lut[i]; e != 0 {
+			l := uint(e) & 0xff
+			la <<= l & 63
+			n -= l
+			rs = uint8(e >> 8)
+		} else {
+			br.acc, br.n = la>>(64-n), n
+			rs, _ = br.decode(ac)
+			if br.n > 64 {
+				return // no code matched: rs is 0 (end of block)
+			}
+			n = br.n
+			la = br.acc << (64 - n)
+		}
+		r, sz := int(rs>>4), uint(rs&15)
+		if sz == 0 {
+			if r != 15 {
+				break
+			}
+			k += 15
+			continue
+		}
+		k += r
+		if n < sz {
+			br.acc, br.n = la>>(64-n), n
+			br.fill()
+			n = br.n
+			la = br.acc << (64 - n)
+		}
+		v := int32(la >> (64 - sz))
+		la <<= sz
+		n -= sz
+		if v < 1<<(sz-1) {
+			v += -1<<sz + 1
+		}
+		blk[zigzag[k&127]&63] = int16(v)
+	}
+	br.acc, br.n = la>>(64-n), n
+}
+
+// acTail decodes the AC coefficients of a sequential block from index k
+// with the generic bit reader methods.
+func acTail(br *bitReader, ac *huffTable, blk *[64]int16, k int) {
+	for ; k < 64; k++ {
 		if br.n < 16 {
 			br.fill()
 		}
@@ -310,10 +455,7 @@ func (d *decoder) decodeBaseline(br *bitReader, c *component, blk []int16, pred 
 			blk[naturalOrder[k]] = int16(f >> 16)
 			continue
 		}
-		rs, err := br.decode(ac)
-		if err != nil {
-			return err
-		}
+		rs, _ := br.decode(ac)
 		r, sz := int(rs>>4), uint(rs&15)
 		if sz != 0 {
 			k += r
@@ -325,7 +467,6 @@ func (d *decoder) decodeBaseline(br *bitReader, c *component, blk []int16, pred 
 			k += 15
 		}
 	}
-	return nil
 }
 
 func (d *decoder) decodeACFirst(br *bitReader, s *scan, c *component, blk []int16, eobrun int) (int, error) {
@@ -420,4 +561,21 @@ func (d *decoder) decodeACRefine(br *bitReader, s *scan, c *component, blk []int
 		eobrun--
 	}
 	return eobrun, nil
+}
+
+// zigzag is naturalOrder as bytes, padded to 128 entries so that masked
+// indexes need no bounds check (k passes 63 only after a corrupt run).
+var zigzag = [128]uint8{
+	0, 1, 8, 16, 9, 2, 3, 10,
+	17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34,
+	27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36,
+	29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46,
+	53, 60, 61, 54, 47, 55, 62, 63,
+	63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+	63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
 }
