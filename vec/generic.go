@@ -43,3 +43,21 @@ func dotU8I8Generic(a []uint8, b []int8) int32 {
 	}
 	return s
 }
+
+// dotGatherGeneric is the portable gather: one dot product per listed row.
+func dotGatherGeneric(dst, q, base []float32, ids []uint32) {
+	dim := len(q)
+	for j, id := range ids {
+		o := int(id) * dim
+		dst[j] = dotGeneric(q, base[o:o+dim])
+	}
+}
+
+// dotU8I8GatherGeneric is the portable integer gather.
+func dotU8I8GatherGeneric(dst []int32, q []int8, base []uint8, ids []uint32) {
+	dim := len(q)
+	for j, id := range ids {
+		o := int(id) * dim
+		dst[j] = dotU8I8Generic(base[o:o+dim], q)
+	}
+}

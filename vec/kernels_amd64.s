@@ -499,3 +499,219 @@ tail:
 done:
 	MOVL AX, ret+48(FP)
 	RET
+
+// func dotGatherAVX512(dst, q, base []float32, ids []uint32)
+// dst[j] = <q, base[ids[j]*n:(ids[j]+1)*n]>, n = len(q). While a row is
+// multiplied, the next listed row is prefetched one cache line per 64 bytes.
+TEXT ·dotGatherAVX512(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), R10
+	MOVQ q_base+24(FP), R11
+	MOVQ q_len+32(FP), DX
+	MOVQ base_base+48(FP), R12
+	MOVQ ids_base+72(FP), R8
+	MOVQ ids_len+80(FP), R9
+	MOVQ DX, BX
+	SHLQ $2, BX
+	MOVL (R8), AX
+	IMULQ BX, AX
+	LEAQ (R12)(AX*1), DI
+
+grow:
+	MOVQ DI, R13
+	CMPQ R9, $1
+	JEQ  gstart
+	MOVL 4(R8), AX
+	IMULQ BX, AX
+	LEAQ (R12)(AX*1), R13
+
+gstart:
+	MOVQ   R11, SI
+	MOVQ   DX, CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	CMPQ   CX, $64
+	JLT    g16
+
+g64:
+	VMOVUPS     (SI), Z4
+	VMOVUPS     64(SI), Z5
+	VMOVUPS     128(SI), Z6
+	VMOVUPS     192(SI), Z7
+	VFMADD231PS (DI), Z4, Z0
+	VFMADD231PS 64(DI), Z5, Z1
+	VFMADD231PS 128(DI), Z6, Z2
+	VFMADD231PS 192(DI), Z7, Z3
+	PREFETCHT0  (R13)
+	PREFETCHT0  64(R13)
+	PREFETCHT0  128(R13)
+	PREFETCHT0  192(R13)
+	ADDQ        $256, SI
+	ADDQ        $256, DI
+	ADDQ        $256, R13
+	SUBQ        $64, CX
+	CMPQ        CX, $64
+	JGE         g64
+
+g16:
+	CMPQ        CX, $16
+	JLT         gtail
+	VMOVUPS     (SI), Z4
+	VFMADD231PS (DI), Z4, Z0
+	PREFETCHT0  (R13)
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	ADDQ        $64, R13
+	SUBQ        $16, CX
+	JMP         g16
+
+gtail:
+	TESTQ       CX, CX
+	JZ          greduce
+	MOVL        $1, AX
+	SHLL        CX, AX
+	DECL        AX
+	KMOVW       AX, K1
+	VMOVUPS.Z   (SI), K1, Z4
+	VMOVUPS.Z   (DI), K1, Z5
+	VFMADD231PS Z5, Z4, Z1
+
+greduce:
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       X0, X0, X0
+	VHADDPS       X0, X0, X0
+	MOVSS         X0, (R10)
+	ADDQ          $4, R10
+	ADDQ          $4, R8
+	DECQ          R9
+	JZ            gdone
+	MOVL          (R8), AX
+	IMULQ         BX, AX
+	LEAQ          (R12)(AX*1), DI
+	JMP           grow
+
+gdone:
+	VZEROUPPER
+	RET
+
+// func dotU8I8GatherVNNI(dst []int32, q []int8, base []uint8, ids []uint32)
+// dst[j] = Σ base[ids[j]*n+i]·q[i], n = len(q), with VPDPBUSD as in
+// dotU8I8VNNI and the next listed row prefetched as in dotGatherAVX512.
+TEXT ·dotU8I8GatherVNNI(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), R10
+	MOVQ q_base+24(FP), R11
+	MOVQ q_len+32(FP), DX
+	MOVQ base_base+48(FP), R12
+	MOVQ ids_base+72(FP), R8
+	MOVQ ids_len+80(FP), R9
+	MOVL (R8), AX
+	IMULQ DX, AX
+	LEAQ (R12)(AX*1), DI
+
+irow:
+	MOVQ DI, R13
+	CMPQ R9, $1
+	JEQ  istart
+	MOVL 4(R8), AX
+	IMULQ DX, AX
+	LEAQ (R12)(AX*1), R13
+
+istart:
+	MOVQ   R11, SI
+	MOVQ   DX, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	CMPQ   CX, $256
+	JLT    i64
+
+i256:
+	VMOVDQU64  (DI), Z4
+	VMOVDQU64  64(DI), Z5
+	VMOVDQU64  128(DI), Z6
+	VMOVDQU64  192(DI), Z7
+	VPDPBUSD   (SI), Z4, Z0
+	VPDPBUSD   64(SI), Z5, Z1
+	VPDPBUSD   128(SI), Z6, Z2
+	VPDPBUSD   192(SI), Z7, Z3
+	PREFETCHT0 (R13)
+	PREFETCHT0 64(R13)
+	PREFETCHT0 128(R13)
+	PREFETCHT0 192(R13)
+	ADDQ       $256, SI
+	ADDQ       $256, DI
+	ADDQ       $256, R13
+	SUBQ       $256, CX
+	CMPQ       CX, $256
+	JGE        i256
+
+i64:
+	CMPQ       CX, $64
+	JLT        itail
+	VMOVDQU64  (DI), Z4
+	VPDPBUSD   (SI), Z4, Z0
+	PREFETCHT0 (R13)
+	ADDQ       $64, SI
+	ADDQ       $64, DI
+	ADDQ       $64, R13
+	SUBQ       $64, CX
+	JMP        i64
+
+itail:
+	TESTQ      CX, CX
+	JZ         ireduce
+	MOVQ       $1, AX
+	SHLQ       CX, AX
+	DECQ       AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z (DI), K1, Z4
+	VMOVDQU8.Z (SI), K1, Z5
+	VPDPBUSD   Z5, Z4, Z1
+
+ireduce:
+	VPADDD        Z1, Z0, Z0
+	VPADDD        Z3, Z2, Z2
+	VPADDD        Z2, Z0, Z0
+	VEXTRACTI64X4 $1, Z0, Y1
+	VPADDD        Y1, Y0, Y0
+	VEXTRACTI128  $1, Y0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, AX
+	MOVL          AX, (R10)
+	ADDQ          $4, R10
+	ADDQ          $4, R8
+	DECQ          R9
+	JZ            idone
+	MOVL          (R8), AX
+	IMULQ         DX, AX
+	LEAQ          (R12)(AX*1), DI
+	JMP           irow
+
+idone:
+	VZEROUPPER
+	RET
+
+// func prefetch(p *uint32, n int)
+TEXT ·prefetch(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	LEAQ (SI)(CX*1), DI
+
+pfloop:
+	PREFETCHT0 (SI)
+	ADDQ       $64, SI
+	CMPQ       SI, DI
+	JLT        pfloop
+	RET

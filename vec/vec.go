@@ -1,7 +1,8 @@
 // Package vec provides the float32 and int8 vector kernels behind Sight's
-// vector indexes: dot products (single and batched over contiguous rows),
-// in-place L2 normalisation, and an exact uint8×int8 dot product for
-// scalar-quantised vectors.
+// vector indexes: dot products (single, batched over contiguous rows, and
+// gathered over listed rows with prefetching of the next row), in-place L2
+// normalisation, and an exact uint8×int8 dot product for scalar-quantised
+// vectors.
 //
 // On amd64 the kernels are Go assembly in AVX-512 (AVX512F, and AVX512VNNI
 // VPDPBUSD for the int8 kernel) and AVX2+FMA variants, chosen once at
@@ -24,6 +25,9 @@ type kernels struct {
 	dot4     func(dst, q, base []float32) // 4 rows of len(q) each, contiguous in base
 	scale    func(v []float32, s float32)
 	dotU8I8  func(a []uint8, b []int8) int32
+	// gather kernels: ids are checked against base by the wrappers
+	dotGather     func(dst, q, base []float32, ids []uint32)
+	dotU8I8Gather func(dst []int32, q []int8, base []uint8, ids []uint32)
 }
 
 // impl is set at package initialisation and read-only afterwards.
@@ -38,6 +42,9 @@ func genericKernels() kernels {
 		dot4:     dot4Generic,
 		scale:    scaleGeneric,
 		dotU8I8:  dotU8I8Generic,
+
+		dotGather:     dotGatherGeneric,
+		dotU8I8Gather: dotU8I8GatherGeneric,
 	}
 }
 
@@ -80,6 +87,61 @@ func DotBatch(dst []float32, q []float32, base []float32, dim int) {
 	}
 	for ; i < rows; i++ {
 		dst[i] = impl.dot(q, base[i*dim:(i+1)*dim])
+	}
+}
+
+// DotGather computes dst[j] = Dot(q, row ids[j] of base) for every j, where
+// base is a contiguous row-major matrix of rows len(q) long. It is the
+// kernel of a graph search: the rows of a node's neighbours are scattered
+// through base, and the assembly versions prefetch the next row while
+// computing the current one. It panics if len(q) == 0, dst is shorter than
+// ids or a row lies outside base.
+func DotGather(dst, q, base []float32, ids []uint32) {
+	dim := len(q)
+	if dim == 0 || len(dst) < len(ids) {
+		panic(fmt.Sprintf("vec.DotGather: bad shape: dim %d, len(dst) %d, %d ids", dim, len(dst), len(ids)))
+	}
+	if len(ids) == 0 {
+		return
+	}
+	checkRows("vec.DotGather", ids, len(base), dim)
+	impl.dotGather(dst, q, base, ids)
+}
+
+// DotU8I8Gather computes dst[j] = DotU8I8(row ids[j] of base, q) for every
+// j, where base holds contiguous rows of len(q) codes (see DotGather). It
+// panics if len(q) == 0, dst is shorter than ids or a row lies outside base.
+func DotU8I8Gather(dst []int32, q []int8, base []uint8, ids []uint32) {
+	dim := len(q)
+	if dim == 0 || len(dst) < len(ids) {
+		panic(fmt.Sprintf("vec.DotU8I8Gather: bad shape: dim %d, len(dst) %d, %d ids", dim, len(dst), len(ids)))
+	}
+	if len(ids) == 0 {
+		return
+	}
+	checkRows("vec.DotU8I8Gather", ids, len(base), dim)
+	impl.dotU8I8Gather(dst, q, base, ids)
+}
+
+// checkRows panics unless every row ids[j] of dim elements lies within n
+// elements.
+func checkRows(fn string, ids []uint32, n, dim int) {
+	rows := uint32(min(n/dim, int(^uint32(0))))
+	var hi uint32
+	for _, id := range ids {
+		hi = max(hi, id)
+	}
+	if hi >= rows {
+		panic(fmt.Sprintf("%s: row %d outside the %d rows of base", fn, hi, n/dim))
+	}
+}
+
+// PrefetchUint32 hints the CPU to start loading s (its first 1 KiB at
+// most) into the cache; it has no other effect. A graph search calls it on
+// the neighbour list it will read next.
+func PrefetchUint32(s []uint32) {
+	if len(s) > 0 {
+		prefetch(&s[0], min(len(s)*4, 1024))
 	}
 }
 

@@ -357,3 +357,112 @@ func BenchmarkNormalize(b *testing.B) {
 		Normalize(x)
 	}
 }
+
+// gatherCase is a base matrix and a list of row ids (with repeats, the last
+// row and an unsorted order).
+func gatherCase(r *rand.Rand, rows, dim, nids int) ([]uint32, []float32, []uint8) {
+	base := randSlice(r, rows*dim, 1)
+	codes, _ := randBytes(r, rows*dim, 1)
+	ids := make([]uint32, nids)
+	for j := range ids {
+		ids[j] = uint32(r.IntN(rows))
+	}
+	if nids > 1 {
+		ids[nids-1] = uint32(rows - 1)
+		ids[0] = ids[nids-1]
+	}
+	return ids, base, codes
+}
+
+func TestDotGather(t *testing.T) {
+	for _, k := range candidates() {
+		t.Run(k.name+"/"+k.int8Name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(21, 22))
+			for _, dim := range []int{1, 3, 15, 16, 17, 63, 64, 65, 100, 255, 256, 257, 512, 768} {
+				for _, nids := range []int{1, 2, 5, 64} {
+					ids, base, codes := gatherCase(r, 37, dim, nids)
+					q := randSlice(r, dim, 2)
+					_, q8 := randBytes(r, dim, 3)
+					got := make([]float32, nids+1)
+					got[nids] = 42
+					k.dotGather(got, q, base, ids)
+					goti := make([]int32, nids+1)
+					goti[nids] = 42
+					k.dotU8I8Gather(goti, q8, codes, ids)
+					for j, id := range ids {
+						row := base[int(id)*dim : int(id+1)*dim]
+						want, mag := refDot(q, row)
+						checkClose(t, fmt.Sprintf("dim=%d ids=%d j=%d", dim, nids, j), got[j], want, mag)
+						if w := dotU8I8Generic(codes[int(id)*dim:int(id+1)*dim], q8); goti[j] != w {
+							t.Fatalf("int8 dim=%d ids=%d j=%d: got %d want %d", dim, nids, j, goti[j], w)
+						}
+					}
+					if got[nids] != 42 || goti[nids] != 42 {
+						t.Fatalf("dim=%d: wrote past len(ids)", dim)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestDotGatherPanics(t *testing.T) {
+	base := make([]float32, 4*8)
+	codes := make([]uint8, 4*8)
+	q := make([]float32, 8)
+	q8 := make([]int8, 8)
+	for name, f := range map[string]func(){
+		"row outside":      func() { DotGather(make([]float32, 1), q, base, []uint32{4}) },
+		"dst short":        func() { DotGather(make([]float32, 1), q, base, []uint32{0, 1}) },
+		"empty query":      func() { DotGather(make([]float32, 1), nil, base, []uint32{0}) },
+		"int8 row outside": func() { DotU8I8Gather(make([]int32, 1), q8, codes, []uint32{1 << 31}) },
+		"int8 dst short":   func() { DotU8I8Gather(nil, q8, codes, []uint32{0}) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+	DotGather(nil, q, base, nil) // no ids: nothing to do
+	dst := []float32{0}
+	DotGather(dst, q, base, []uint32{3})
+	if dst[0] != 0 {
+		t.Fatalf("zero rows: got %v", dst[0])
+	}
+}
+
+func BenchmarkDotGather(b *testing.B) {
+	const dim, rows = 512, 1 << 16
+	r := rand.New(rand.NewPCG(5, 6))
+	base := randSlice(r, rows*dim, 0)
+	q := randSlice(r, dim, 0)
+	ids := make([]uint32, 64)
+	dst := make([]float32, 64)
+	b.SetBytes(int64(len(ids) * dim * 4))
+	for b.Loop() {
+		for j := range ids {
+			ids[j] = uint32(r.IntN(rows))
+		}
+		DotGather(dst, q, base, ids)
+	}
+}
+
+func TestPrefetchUint32(t *testing.T) {
+	// A hint only: it must accept any length and leave the data alone.
+	for _, n := range []int{0, 1, 15, 16, 17, 300, 5000} {
+		s := make([]uint32, n)
+		for i := range s {
+			s[i] = uint32(i)
+		}
+		PrefetchUint32(s)
+		for i, x := range s {
+			if x != uint32(i) {
+				t.Fatalf("n=%d: element %d changed to %d", n, i, x)
+			}
+		}
+	}
+}

@@ -111,8 +111,8 @@ func benchGraph(b *testing.B, d *benchData, m int, q Quant) *Graph {
 		g, err = Open(dir, o)
 		if err == nil && g.Len() == len(d.base) {
 			st := g.Stats()
-			b.Logf("opened %s in %v; bytes/vector graph %.0f codes %.0f floats in RAM %.0f mapped %.0f",
-				dir, time.Since(start), st.GraphBytesPerVector, st.CodeBytesPerVector, st.FloatBytesPerVector, st.MappedFloatBytesPerVector)
+			b.Logf("opened %s in %v; bytes/vector graph %.1f (links %.1f) codes %.0f floats in RAM %.0f mapped %.0f",
+				dir, time.Since(start), st.GraphBytesPerVector, st.LinkBytesPerVector, st.CodeBytesPerVector, st.FloatBytesPerVector, st.MappedFloatBytesPerVector)
 			benchGraphs.Store(key, g)
 			return g
 		}
@@ -132,9 +132,9 @@ func benchGraph(b *testing.B, d *benchData, m int, q Quant) *Graph {
 		b.Fatal(err)
 	}
 	st := g.Stats()
-	b.Logf("build n=%d M=%d efC=%d %s: %v on %d threads; bytes/vector graph %.0f codes %.0f floats %.0f",
+	b.Logf("build n=%d M=%d efC=%d %s: %v on %d threads; bytes/vector graph %.1f (links %.1f) codes %.0f floats %.0f",
 		len(d.base), m, efc, q, time.Since(start).Round(time.Millisecond), runtime.GOMAXPROCS(0),
-		st.GraphBytesPerVector, st.CodeBytesPerVector, st.FloatBytesPerVector)
+		st.GraphBytesPerVector, st.LinkBytesPerVector, st.CodeBytesPerVector, st.FloatBytesPerVector)
 	if cache != "" {
 		if err := g.Snapshot(); err != nil {
 			b.Fatal(err)
@@ -187,11 +187,19 @@ func BenchmarkFilteredSearch(b *testing.B) {
 	d := loadBench(b)
 	m := envInt("HNSW_M", 16)
 	g := benchGraph(b, d, m, QuantNone)
-	for _, mod := range []int{100, 10} {
-		b.Run(fmt.Sprintf("sel=%d%%", 100/mod), func(b *testing.B) {
+	for _, tc := range []struct {
+		mod   int
+		exact float64 // SearchOptions.ExactBelow; negative forces a traversal
+	}{{100, 0}, {100, -1}, {10, 0}} {
+		mod := tc.mod
+		name := fmt.Sprintf("sel=%d%%", 100/mod)
+		if tc.exact < 0 {
+			name += "/traverse"
+		}
+		b.Run(name, func(b *testing.B) {
 			allow := func(i int) bool { return i%mod == 0 }
 			gt := groundTruth(d.base, d.queries[:100], 10, allow)
-			opt := &SearchOptions{Ef: 64, Filter: func(id uint64) bool { return allow(int(id)) }}
+			opt := &SearchOptions{Ef: 64, ExactBelow: tc.exact, Filter: func(id uint64) bool { return allow(int(id)) }}
 			b.ResetTimer()
 			var sum float64
 			n := 0

@@ -65,15 +65,16 @@ func (g *Graph) compactLocked(ctx context.Context) error {
 		}
 	}
 	nc := max(live, 1024)
-	vecs := make([]float32, nc*g.dim)
+	vecs := makeHuge[float32](nc * g.dim)
 	var codes []uint8
 	if g.o.Quantization == QuantInt8 {
-		codes = make([]uint8, nc*g.dim)
+		codes = makeHuge[uint8](nc * g.dim)
 	}
-	links0 := make([]uint32, nc*g.s0)
-	upper := make([]*[]uint32, nc)
+	links0 := makeHuge[uint32](nc * g.s0)
+	upOff := make([]uint32, nc)
+	var upData []uint32
 	levels := make([]uint8, nc)
-	flags := make([]uint32, nc)
+	dead := make([]uint32, (nc+31)/32)
 	ext := make([]uint64, nc)
 	entry, maxL := none, 0
 	for i := range n {
@@ -88,17 +89,17 @@ func (g *Graph) compactLocked(ctx context.Context) error {
 		}
 		levels[j] = g.levels[u]
 		ext[j] = g.ext[u]
-		g.ids[ext[j]] = j
-		if l := g.upper[u]; l != nil {
-			c := slices.Clone(*l)
-			upper[j] = &c
+		if L := int(levels[j]); L > 0 {
+			upOff[j] = uint32(len(upData))
+			upData = append(upData, make([]uint32, L*g.s1)...)
 		}
 		for level := 0; level <= int(levels[j]); level++ {
 			var dst []uint32
 			if level == 0 {
 				dst = links0[int(j)*g.s0 : int(j+1)*g.s0]
 			} else {
-				dst = (*upper[j])[(level-1)*g.s1 : level*g.s1]
+				o := int(upOff[j]) + (level-1)*g.s1
+				dst = upData[o : o+g.s1]
 			}
 			src := g.rec(u, level)
 			k := 0
@@ -115,9 +116,15 @@ func (g *Graph) compactLocked(ctx context.Context) error {
 		}
 	}
 	g.vecs, g.fbase, g.nbase = vecs, nil, 0
-	g.codes, g.links0, g.upper, g.levels, g.flags, g.ext = codes, links0, upper, levels, flags, ext
+	g.codes, g.links0, g.upOff, g.levels, g.dead, g.ext = codes, links0, upOff, levels, dead, ext
+	g.upData, g.upLen = upData, len(upData)
 	g.count.Store(uint32(live))
 	g.ndel.Store(0)
+	g.ids.reset()
+	g.ids.reserve(g.ext, live)
+	for j := range uint32(live) {
+		g.ids.put(g.ext, g.ext[j], j)
+	}
 	if g.entry != none && remap[g.entry] != none && int(g.levels[remap[g.entry]]) == maxL {
 		entry = remap[g.entry]
 	}

@@ -190,7 +190,7 @@ func TestCrash(t *testing.T) {
 						q, _ := g.prepare(crashVec(id))
 						ex, _ := g.Search(crashVec(id), 1, &SearchOptions{Filter: func(uint64) bool { return true }, ExactBelow: 2})
 						g.idMu.Lock()
-						slot := g.ids[id]
+						slot, _ := g.ids.get(g.ext, id)
 						g.idMu.Unlock()
 						nb := g.rec(slot, 0)[1]
 						t.Logf("neighbour slot %d id %d dot %v; in-links: %v", nb, g.ext[nb], dot(g.fvec(slot), g.fvec(nb)), g.inLinks(slot))
@@ -230,7 +230,7 @@ func (g *Graph) check() error {
 			ndel++
 			continue
 		}
-		if j, ok := g.ids[g.ext[i]]; !ok || j != i {
+		if j, ok := g.ids.get(g.ext, g.ext[i]); !ok || j != i {
 			return fmt.Errorf("node %d (id %d) not in the id map", i, g.ext[i])
 		}
 		for l := 0; l <= int(g.levels[i]); l++ {
@@ -249,8 +249,8 @@ func (g *Graph) check() error {
 			}
 		}
 	}
-	if ndel != g.ndel.Load() || int(n)-int(ndel) != len(g.ids) {
-		return fmt.Errorf("count %d, tombstones %d (recorded %d), ids %d", n, ndel, g.ndel.Load(), len(g.ids))
+	if ndel != g.ndel.Load() || int(n)-int(ndel) != g.ids.Len() {
+		return fmt.Errorf("count %d, tombstones %d (recorded %d), ids %d", n, ndel, g.ndel.Load(), g.ids.Len())
 	}
 	if n > 0 && (g.entry >= n || int(g.levels[g.entry]) != g.maxLevel) {
 		return fmt.Errorf("entry %d level mismatch (max level %d)", g.entry, g.maxLevel)

@@ -108,24 +108,27 @@ func decodeSnapshot(path string, b []byte, raw Options, canMap bool) (*Graph, ui
 	nn := int(n)
 	cp := max(nn, 1024)
 	g.levels = make([]uint8, cp)
-	g.flags = make([]uint32, cp)
-	g.ext = make([]uint64, cp)
-	g.upper = make([]*[]uint32, cp)
-	g.links0 = make([]uint32, cp*g.s0)
+	g.dead = make([]uint32, (cp+31)/32)
+	g.ext = makeHuge[uint64](cp)
+	g.upOff = make([]uint32, cp)
+	g.upData = make([]uint32, max(upperWords, 1024))
+	g.upLen = int(upperWords)
+	g.links0 = makeHuge[uint32](cp * g.s0)
 	idb := sec(secIDs)
+	g.ids.reserve(g.ext, nn)
 	var ndel int64
 	for i := range nn {
 		g.levels[i] = nodes[2*i]
-		g.flags[i] = uint32(nodes[2*i+1])
 		g.ext[i] = le.Uint64(idb[8*i:])
-		if g.flags[i]&flagDeleted != 0 {
+		if nodes[2*i+1]&flagDeleted != 0 {
+			g.markDead(uint32(i))
 			ndel++
 			continue
 		}
-		if _, dup := g.ids[g.ext[i]]; dup {
+		if _, dup := g.ids.get(g.ext, g.ext[i]); dup {
 			return nil, 0, corruptf(path, "id %d stored twice", g.ext[i])
 		}
-		g.ids[g.ext[i]] = uint32(i)
+		g.ids.put(g.ext, g.ext[i], uint32(i))
 	}
 	g.ndel.Store(ndel)
 	checkRec := func(r []uint32, level int, mmax int) bool {
@@ -159,7 +162,8 @@ func decodeSnapshot(path string, b []byte, raw Options, canMap bool) (*Graph, ui
 		if L == 0 {
 			continue
 		}
-		u := make([]uint32, L*g.s1)
+		g.upOff[i] = uint32(off / 4)
+		u := g.upData[off/4 : off/4+L*g.s1]
 		for j := range u {
 			u[j] = le.Uint32(up[off+4*j:])
 		}
@@ -169,11 +173,10 @@ func decodeSnapshot(path string, b []byte, raw Options, canMap bool) (*Graph, ui
 				return nil, 0, corruptf(path, "node %d: invalid level-%d neighbour list", i, l)
 			}
 		}
-		g.upper[i] = &u
 	}
 
 	if quant == QuantInt8 {
-		g.codes = make([]uint8, cp*dim)
+		g.codes = makeHuge[uint8](cp * dim)
 		if trained {
 			qb := sec(secQuant)
 			q := &quantizer{lo: make([]float32, dim), step: make([]float32, dim)}
@@ -193,9 +196,9 @@ func decodeSnapshot(path string, b []byte, raw Options, canMap bool) (*Graph, ui
 	if quant == QuantInt8 && canMap && nn > 0 {
 		g.fbase = unsafe.Slice((*float32)(unsafe.Pointer(&vb[0])), nn*dim)
 		g.nbase = uint32(nn)
-		g.vecs = make([]float32, (cp-nn)*dim)
+		g.vecs = makeHuge[float32]((cp - nn) * dim)
 	} else {
-		g.vecs = make([]float32, cp*dim)
+		g.vecs = makeHuge[float32](cp * dim)
 		if nativeLE {
 			copy(bytesOf(g.vecs), vb)
 		} else {

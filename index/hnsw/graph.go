@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 const (
@@ -46,17 +47,19 @@ type Graph struct {
 	nbase  uint32
 	codes  []uint8 // int8 mode: dim codes per node
 	links0 []uint32
-	upper  []*[]uint32 // upper-level records; nil for level-0 nodes
+	upOff  []uint32 // offset in upData of a node's level-1 record (level > 0)
+	upData []uint32 // upper-level records, L consecutive ones per node of level L
 	levels []uint8
-	flags  []uint32 // atomic
+	dead   []uint32 // tombstone bits, bit i%32 of word i/32 (atomic)
 	ext    []uint64
 	quant  *quantizer
 
 	// idMu guards ids, pending and the slot contents written by allocate.
 	// Lock order: applyMu, mu, idMu.
 	idMu    sync.Mutex
-	ids     map[uint64]uint32
+	ids     idTable // external id -> slot, keyed through ext
 	pending map[uint64]struct{}
+	upLen   int // words of upData in use
 	rng     *rand.Rand
 	count   atomic.Uint32 // allocated slots
 	ndel    atomic.Int64
@@ -92,7 +95,6 @@ func newGraph(o Options) *Graph {
 		s0:      1 + 2*o.M,
 		s1:      1 + o.M,
 		mult:    1 / math.Log(float64(o.M)),
-		ids:     make(map[uint64]uint32),
 		pending: make(map[uint64]struct{}),
 		rng:     rand.New(rand.NewPCG(uint64(o.Seed), 0x9e3779b97f4a7c15)),
 		entry:   none,
@@ -122,8 +124,8 @@ func (g *Graph) rec(i uint32, level int) []uint32 {
 		o := int(i) * g.s0
 		return g.links0[o : o+g.s0 : o+g.s0]
 	}
-	o := (level - 1) * g.s1
-	return (*g.upper[i])[o : o+g.s1 : o+g.s1]
+	o := int(g.upOff[i]) + (level-1)*g.s1
+	return g.upData[o : o+g.s1 : o+g.s1]
 }
 
 func (g *Graph) lock(i uint32) *sync.Mutex { return &g.locks[i&(nLocks-1)] }
@@ -152,7 +154,10 @@ func setLinks(r []uint32, ids []item) {
 	atomic.StoreUint32(&r[0], uint32(len(ids)))
 }
 
-func (g *Graph) isLive(i uint32) bool { return atomic.LoadUint32(&g.flags[i])&flagDeleted == 0 }
+func (g *Graph) isLive(i uint32) bool { return atomic.LoadUint32(&g.dead[i>>5])&(1<<(i&31)) == 0 }
+
+// markDead tombstones node i.
+func (g *Graph) markDead(i uint32) { atomic.OrUint32(&g.dead[i>>5], 1<<(i&31)) }
 
 // prepare validates v and returns a unit-norm copy.
 func (g *Graph) prepare(v []float32) ([]float32, error) {
@@ -194,13 +199,84 @@ func (s *scorer) dist(i uint32) float32 {
 	return 1 - dot(s.q, s.g.fvec(i))
 }
 
+// dists returns the distances from the query to nodes ids (in c.dbuf),
+// computed by the gather kernels, which prefetch each next row.
+func (s *scorer) dists(c *searchCtx, ids []uint32) []float32 {
+	n := len(ids)
+	if cap(c.dbuf) < n {
+		c.dbuf = make([]float32, n+n/2+16)
+		c.ibuf = make([]int32, cap(c.dbuf))
+	}
+	ds := c.dbuf[:n]
+	if n == 0 {
+		return ds
+	}
+	if s.q8 != nil {
+		is := c.ibuf[:n]
+		dotCodes(is, s.q8, s.codes, ids)
+		for j, x := range is {
+			ds[j] = 1 - s.c - s.t*float32(x)
+		}
+		return ds
+	}
+	s.g.dotRows(c, ds, s.q, ids)
+	for j, x := range ds {
+		ds[j] = 1 - x
+	}
+	return ds
+}
+
+// dotRows writes the inner products of q with the float rows of nodes ids
+// to dst. Caller holds mu (shared).
+func (g *Graph) dotRows(c *searchCtx, dst, q []float32, ids []uint32) {
+	nb := g.nbase
+	if nb == 0 {
+		dotGather(dst, q, g.vecs, ids)
+		return
+	}
+	hi := uint32(0)
+	for _, id := range ids {
+		hi = max(hi, id)
+	}
+	if hi < nb {
+		dotGather(dst, q, g.fbase, ids)
+		return
+	}
+	// Mixed: rows below nbase are in the mapped snapshot, the others in
+	// RAM. Gather each part, then scatter.
+	lo, up := c.gbuf[:0], c.gbuf2[:0]
+	for _, id := range ids {
+		if id < nb {
+			lo = append(lo, id)
+		} else {
+			up = append(up, id-nb)
+		}
+	}
+	c.gbuf, c.gbuf2 = lo, up
+	tmp := slices.Grow(c.gdst[:0], len(ids))[:len(ids)]
+	c.gdst = tmp
+	dotGather(tmp[:len(lo)], q, g.fbase, lo)
+	dotGather(tmp[len(lo):], q, g.vecs, up)
+	a, b := 0, len(lo)
+	for j, id := range ids {
+		if id < nb {
+			dst[j] = tmp[a]
+			a++
+		} else {
+			dst[j] = tmp[b]
+			b++
+		}
+	}
+}
+
 // greedy walks level to the local optimum from cur.
 func (g *Graph) greedy(c *searchCtx, s *scorer, cur item, level int) item {
 	for changed := true; changed; {
 		changed = false
-		for _, n := range g.links(c, cur.id, level) {
-			if d := s.dist(n); d < cur.d {
-				cur = item{d, n}
+		ns := g.links(c, cur.id, level)
+		for j, d := range s.dists(c, ns) {
+			if d < cur.d {
+				cur = item{d, ns[j]}
 				changed = true
 			}
 		}
@@ -208,10 +284,27 @@ func (g *Graph) greedy(c *searchCtx, s *scorer, cur item, level int) item {
 	return cur
 }
 
+// unvisited copies into c.nbuf the neighbours of node i at level whose
+// mark is not gen, marking them (lock-free like links).
+func (g *Graph) unvisited(c *searchCtx, i uint32, level int, marks []uint16, gen uint16) []uint32 {
+	r := g.rec(i, level)
+	n := min(int(atomic.LoadUint32(&r[0])), len(r)-1)
+	buf := c.nbuf[:0]
+	for j := 1; j <= n; j++ {
+		x := atomic.LoadUint32(&r[j])
+		if marks[x] != gen {
+			marks[x] = gen
+			buf = append(buf, x)
+		}
+	}
+	c.nbuf = buf
+	return buf
+}
+
 // searchLayer is the HNSW beam search on one level, leaving the best ef
 // admitted nodes in c.res. exclude is never visited. With strict set
 // (filters or tombstones present) the search goes on until ef admitted
-// nodes are found.
+// nodes are found. A nil admit admits every node.
 func (g *Graph) searchLayer(c *searchCtx, s *scorer, ep item, level, ef int, admit func(uint32) bool, strict bool, exclude uint32) {
 	c.vis.reset(len(g.ext))
 	marks, gen := c.vis.marks, c.vis.gen
@@ -231,12 +324,14 @@ func (g *Graph) searchLayer(c *searchCtx, s *scorer, ep item, level, ef int, adm
 		if cur.d > lower && (len(res) >= ef || !strict) {
 			break
 		}
-		for _, n := range g.links(c, cur.id, level) {
-			if marks[n] == gen {
-				continue
-			}
-			marks[n] = gen
-			d := s.dist(n)
+		if len(cand) > 0 {
+			// Most likely the next node expanded: start loading its list.
+			prefetchLinks(g.rec(cand[0].id, level))
+		}
+		ns := g.unvisited(c, cur.id, level, marks, gen)
+		ds := s.dists(c, ns)
+		for j, n := range ns {
+			d := ds[j]
 			if len(res) < ef || d < lower {
 				cand.push(item{d, n})
 				if admit == nil || admit(n) {
@@ -366,13 +461,17 @@ func (g *Graph) insert(c *searchCtx, i uint32) {
 	if !top {
 		g.topMu.Unlock()
 	}
+	var admit func(uint32) bool // nil: every node (no tombstones)
+	if g.ndel.Load() > 0 {
+		admit = g.isLive
+	}
 	s := scorer{g: g, q: g.fvec(i)}
 	cur := item{s.dist(ep), ep}
 	for lc := maxL; lc > L; lc-- {
 		cur = g.greedy(c, &s, cur, lc)
 	}
 	for lc := min(L, maxL); lc >= 0; lc-- {
-		g.searchLayer(c, &s, cur, lc, g.o.EfConstruction, g.isLive, true, i)
+		g.searchLayer(c, &s, cur, lc, g.o.EfConstruction, admit, true, i)
 		if len(c.res) > 0 {
 			cur = g.connect(c, i, lc)
 		}
@@ -391,7 +490,7 @@ func (g *Graph) reserve(ids []uint64) error {
 	g.idMu.Lock()
 	defer g.idMu.Unlock()
 	for j, id := range ids {
-		_, in := g.ids[id]
+		_, in := g.ids.get(g.ext, id)
 		_, pend := g.pending[id]
 		if in || pend {
 			for _, r := range ids[:j] {
@@ -427,9 +526,9 @@ func (g *Graph) grow(need int) {
 		g.codes = growTo(g.codes, nc*g.dim)
 	}
 	g.links0 = growTo(g.links0, nc*g.s0)
-	g.upper = growTo(g.upper, nc)
+	g.upOff = growTo(g.upOff, nc)
 	g.levels = growTo(g.levels, nc)
-	g.flags = growTo(g.flags, nc)
+	g.dead = growTo(g.dead, (nc+31)/32)
 	g.ext = growTo(g.ext, nc)
 }
 
@@ -437,9 +536,21 @@ func growTo[T any](s []T, n int) []T {
 	if n <= len(s) {
 		return s
 	}
-	out := make([]T, n)
+	out := makeHuge[T](n)
 	copy(out, s)
 	return out
+}
+
+// hugeMin is the size from which arrays ask for transparent huge pages.
+const hugeMin = 4 << 20
+
+// makeHuge is make([]T, n), asking for huge pages if the array is large.
+func makeHuge[T any](n int) []T {
+	s := make([]T, n)
+	if b := n * int(unsafe.Sizeof(*new(T))); b >= hugeMin {
+		adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), b)
+	}
+	return s
 }
 
 func (g *Graph) randomLevel() uint8 {
@@ -453,11 +564,20 @@ func (g *Graph) randomLevel() uint8 {
 func (g *Graph) allocate(ids []uint64, vs [][]float32) uint32 {
 	n := len(ids)
 	g.idMu.Lock()
-	if need := int(g.count.Load()) + n; need > len(g.ext) {
+	levels := make([]uint8, n)
+	words := 0
+	for j := range levels {
+		levels[j] = g.randomLevel()
+		words += int(levels[j]) * g.s1
+	}
+	if int(g.count.Load())+n > len(g.ext) || g.upLen+words > len(g.upData) {
 		g.idMu.Unlock()
 		g.mu.Lock()
 		g.idMu.Lock()
 		g.grow(int(g.count.Load()) + n)
+		if need := g.upLen + words; need > len(g.upData) {
+			g.upData = growTo(g.upData, max(need, 1024, len(g.upData)+len(g.upData)/2))
+		}
 		g.mu.Unlock()
 	}
 	first := g.count.Load()
@@ -468,13 +588,13 @@ func (g *Graph) allocate(ids []uint64, vs [][]float32) uint32 {
 			g.quant.encode(vs[j], g.codes[int(i)*g.dim:int(i+1)*g.dim])
 		}
 		g.ext[i] = id
-		L := g.randomLevel()
+		L := levels[j]
 		g.levels[i] = L
 		if L > 0 {
-			u := make([]uint32, int(L)*g.s1)
-			g.upper[i] = &u
+			g.upOff[i] = uint32(g.upLen)
+			g.upLen += int(L) * g.s1
 		}
-		g.ids[id] = i
+		g.ids.put(g.ext, id, i)
 		delete(g.pending, id)
 	}
 	g.count.Store(first + uint32(n))
@@ -620,7 +740,7 @@ func (g *Graph) Delete(id uint64) error {
 		return ErrClosed
 	}
 	g.idMu.Lock()
-	_, ok := g.ids[id]
+	_, ok := g.ids.get(g.ext, id)
 	_, pend := g.pending[id]
 	if !ok || pend {
 		g.idMu.Unlock()
@@ -646,12 +766,12 @@ func (g *Graph) applyDelete(id uint64) bool {
 	g.idMu.Lock()
 	defer g.idMu.Unlock()
 	delete(g.pending, id)
-	i, ok := g.ids[id]
+	i, ok := g.ids.get(g.ext, id)
 	if !ok {
 		return false
 	}
-	delete(g.ids, id)
-	atomic.OrUint32(&g.flags[i], flagDeleted)
+	g.ids.del(g.ext, id)
+	g.markDead(i)
 	g.ndel.Add(1)
 	return true
 }
@@ -660,7 +780,7 @@ func (g *Graph) applyDelete(id uint64) bool {
 func (g *Graph) Contains(id uint64) bool {
 	g.idMu.Lock()
 	defer g.idMu.Unlock()
-	_, ok := g.ids[id]
+	_, ok := g.ids.get(g.ext, id)
 	return ok
 }
 
@@ -668,7 +788,7 @@ func (g *Graph) Contains(id uint64) bool {
 func (g *Graph) Len() int {
 	g.idMu.Lock()
 	defer g.idMu.Unlock()
-	return len(g.ids)
+	return g.ids.Len()
 }
 
 // Vector returns a copy of the stored (unit-normalised) vector of id.
@@ -679,7 +799,7 @@ func (g *Graph) Vector(id uint64) ([]float32, bool) {
 		return nil, false
 	}
 	g.idMu.Lock()
-	i, ok := g.ids[id]
+	i, ok := g.ids.get(g.ext, id)
 	g.idMu.Unlock()
 	if !ok {
 		return nil, false
@@ -710,18 +830,13 @@ func (g *Graph) Stats() Stats {
 	if n == 0 {
 		return s
 	}
-	var upper int
-	g.idMu.Lock() // slot headers are written under idMu
-	for i := range n {
-		upper += 8 // pointer
-		if u := g.upper[i]; u != nil {
-			upper += len(*u)*4 + 24 // slice header and records
-		}
-	}
+	g.idMu.Lock()            // upLen and the id table change under idMu
+	upper := 4*n + 4*g.upLen // offsets and records
+	idTable := g.ids.bytes()
 	g.idMu.Unlock()
-	graph := n*g.s0*4 + upper + n*(1+4+8) // links, levels, flags, ext ids
-	graph += s.Len * 16                   // id map entries (approx.)
-	s.GraphBytesPerVector = float64(graph) / float64(n)
+	links := n*g.s0*4 + upper + n + 4*((n+31)/32) // lists, levels, tombstone bits
+	s.LinkBytesPerVector = float64(links) / float64(n)
+	s.GraphBytesPerVector = float64(links+8*n+idTable) / float64(n) // + ext ids, id table
 	if g.o.Quantization == QuantInt8 {
 		s.CodeBytesPerVector = float64(g.dim)
 	}

@@ -133,4 +133,11 @@ type searchCtx struct {
 	q8     []int8
 	qf     []float32
 	batch  []float32
+	dbuf   []float32 // distances of a gathered neighbour list
+	ibuf   []int32   // integer dot products of the same
+	gbuf   []uint32  // mixed-storage gather: ids in the snapshot
+	gbuf2  []uint32  // and in RAM (minus nbase)
+	gdst   []float32
+	ids    []uint32 // re-rank ids
+	gdst2  []float32
 }

@@ -2,7 +2,10 @@
 
 package hnsw
 
-import "os"
+import (
+	"os"
+	"unsafe"
+)
 
 // mapFile reads path into memory (no mmap on this platform).
 func mapFile(path string) (b []byte, mapped bool, err error) {
@@ -14,3 +17,6 @@ func unmapFile(b []byte) error { return nil }
 
 // lockDir is a no-op on this platform.
 func lockDir(dir string) (func(), error) { return func() {}, nil }
+
+// adviseHuge is a no-op on this platform.
+func adviseHuge(p unsafe.Pointer, n int) {}

@@ -172,6 +172,7 @@ type Stats struct {
 	Trained      bool  // int8 quantiser trained
 	// Bytes per stored vector (live or tombstone) held in RAM by each part.
 	GraphBytesPerVector float64 // neighbour lists and node metadata
+	LinkBytesPerVector  float64 // the part of the graph a search traverses: lists, levels, tombstone bits
 	CodeBytesPerVector  float64 // int8 codes (0 for QuantNone)
 	FloatBytesPerVector float64 // float32 vectors kept in RAM
 	// MappedFloatBytesPerVector is the float32 data read from the

@@ -66,6 +66,7 @@ func TestPersistRoundTrip(t *testing.T) {
 			if st := g2.Stats(); quant == QuantInt8 && (st.MappedFloatBytesPerVector == 0 || !st.Trained) {
 				t.Errorf("int8 reopen does not map floats: %+v", st)
 			}
+			checkDotRows(t, g2, queries[0])
 			// Clean close (snapshot) and reopen.
 			if err := g2.Close(); err != nil {
 				t.Fatal(err)
@@ -122,8 +123,10 @@ func buildRef(t *testing.T, g *Graph, queries [][]float32) refState {
 	}
 	g.idMu.Lock()
 	var all []uint64
-	for id := range g.ids {
-		all = append(all, id)
+	for i := range g.count.Load() {
+		if g.isLive(i) {
+			all = append(all, g.ext[i])
+		}
 	}
 	g.idMu.Unlock()
 	for _, id := range all {
@@ -320,5 +323,29 @@ func TestStaleLogAfterSnapshot(t *testing.T) {
 	}
 	if err := g.Add(10, crashVec(10)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkDotRows compares the gathered inner products of g with per-row
+// ones, on node lists below, above and across the memory-mapped base.
+func checkDotRows(t *testing.T, g *Graph, q []float32) {
+	t.Helper()
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	n := g.count.Load()
+	c := g.getCtx()
+	defer g.putCtx(c)
+	lists := [][]uint32{{0, 1, 2}, {n - 1, n - 2}, {n - 1, 0, g.nbase, 5, n / 2, 3}}
+	if g.nbase > 0 {
+		lists = append(lists, []uint32{g.nbase - 1, g.nbase, g.nbase - 1})
+	}
+	for _, ids := range lists {
+		got := make([]float32, len(ids))
+		g.dotRows(c, got, q, ids)
+		for j, id := range ids {
+			if want := dot(q, g.fvec(id)); got[j] != want {
+				t.Fatalf("nbase %d, ids %v: row %d = %v, want %v", g.nbase, ids, id, got[j], want)
+			}
+		}
 	}
 }

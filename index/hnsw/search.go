@@ -58,7 +58,10 @@ func (g *Graph) Search(q []float32, k int, opt *SearchOptions) ([]Result, error)
 	c := g.getCtx()
 	defer g.putCtx(c)
 
-	admit := g.isLive
+	var admit func(uint32) bool // nil: every node (no tombstones)
+	if g.ndel.Load() > 0 {
+		admit = g.isLive
+	}
 	filtered := so.Filter != nil || so.Allow != nil
 	if filtered {
 		admit = func(i uint32) bool {
@@ -104,8 +107,16 @@ func (g *Graph) Search(q []float32, k int, opt *SearchOptions) ([]Result, error)
 			r = max(3*k, ef/2)
 		}
 		cands = cands[:min(len(cands), max(r, k))]
+		ids := c.ids[:0]
+		for _, x := range cands {
+			ids = append(ids, x.id)
+		}
+		c.ids = ids
+		ds := slices.Grow(c.gdst2[:0], len(ids))[:len(ids)]
+		c.gdst2 = ds
+		g.dotRows(c, ds, qv, ids)
 		for j := range cands {
-			cands[j].d = 1 - dot(qv, g.fvec(cands[j].id))
+			cands[j].d = 1 - ds[j]
 		}
 	}
 	slices.SortFunc(cands, byDist)
@@ -182,7 +193,7 @@ func (g *Graph) exact(c *searchCtx, q []float32, k int, so *SearchOptions, admit
 		slots := c.nbuf[:0]
 		g.idMu.Lock()
 		for _, id := range so.Allow.ids {
-			if i, ok := g.ids[id]; ok {
+			if i, ok := g.ids.get(g.ext, id); ok {
 				slots = append(slots, i)
 			}
 		}

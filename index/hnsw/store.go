@@ -521,7 +521,9 @@ func (g *Graph) writeSnapshot(fsys fileSystem, path string, gen uint64) error {
 	nodes := make([]byte, 2*n)
 	for i := range n {
 		nodes[2*i] = g.levels[i]
-		nodes[2*i+1] = byte(g.flags[i] & flagDeleted)
+		if !g.isLive(uint32(i)) {
+			nodes[2*i+1] = flagDeleted
+		}
 	}
 	if _, err := cw.Write(nodes); err != nil {
 		return err
@@ -540,8 +542,9 @@ func (g *Graph) writeSnapshot(fsys fileSystem, path string, gen uint64) error {
 		return err
 	}
 	for i := range n {
-		if u := g.upper[i]; u != nil {
-			if err := writeLE(cw, *u); err != nil {
+		if L := int(g.levels[i]); L > 0 {
+			o := int(g.upOff[i])
+			if err := writeLE(cw, g.upData[o:o+L*g.s1]); err != nil {
 				return err
 			}
 		}

@@ -18,7 +18,9 @@
 // fraction of queries whose first result is the true nearest neighbour.
 //
 // Before the sweep, one untimed pass over the queries at the first ef warms
-// the freshly opened index. The exact index (Config.Index "flat") has no ef: it prints a single sweep
+// the freshly opened index. With Config.Reuse an index left in Config.Dir
+// by an earlier run is opened instead of built (build_seconds is then 0),
+// so several sweeps can be measured on one build. The exact index (Config.Index "flat") has no ef: it prints a single sweep
 // line with "ef":0.
 package indexbench
 
@@ -30,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -70,6 +73,12 @@ type Config struct {
 	// Dir is where the index is built; it must not exist or be empty. An
 	// empty Dir builds in a temporary directory that is removed afterwards.
 	Dir string
+
+	// Reuse opens the HNSW index a previous run left in Dir instead of
+	// building one (the base vectors are then not read, build_seconds is
+	// 0 and M, EfConstruction and Quant must match the stored index), so
+	// several sweeps can be measured on one build.
+	Reuse bool
 }
 
 // RegisterFlags defines the command-line flags of `sight bench index` on fs,
@@ -83,6 +92,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.EfConstruction, "ef-construction", 200, "HNSW efConstruction")
 	fs.StringVar(&c.Quant, "quant", "none", "HNSW traversal representation: none or int8")
 	fs.StringVar(&c.Dir, "dir", "", "directory to build the index in (default: a temporary directory)")
+	fs.BoolVar(&c.Reuse, "reuse", false, "open the HNSW index left in --dir by an earlier run instead of building one")
 	fs.Func("ef", "comma-separated ef sweep (default "+joinInts(DefaultEfs())+")", func(s string) error {
 		efs, err := ParseEfs(s)
 		c.Efs = efs
@@ -139,6 +149,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("quant %s: the flat index stores float32 only: %w", c.Quant, ErrConfig)
 	case c.M < 2 || c.EfConstruction < 1:
 		return c, fmt.Errorf("m %d, ef-construction %d: %w", c.M, c.EfConstruction, ErrConfig)
+	case c.Reuse && (c.Dir == "" || c.Index != "hnsw"):
+		return c, fmt.Errorf("reuse needs an hnsw index and its directory: %w", ErrConfig)
 	}
 	for _, ef := range c.Efs {
 		if ef <= 0 {
@@ -189,6 +201,19 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read ground truth: %w", err)
 	}
+	if cfg.Reuse {
+		g, open, err := reopenHNSW(cfg, query, gt)
+		if err != nil {
+			return err
+		}
+		idx := hnswIndex{g}
+		defer idx.close()
+		size, err := dirSize(cfg.Dir)
+		if err != nil {
+			return err
+		}
+		return report(ctx, cfg, idx, g.Len(), size, 0, open, query, gt, out)
+	}
 	base, err := texmex.ReadFvecs(ctx, cfg.Base)
 	if err != nil {
 		return fmt.Errorf("read base vectors: %w", err)
@@ -227,8 +252,14 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return report(ctx, cfg, idx, rows, size, build, open, query, gt, out)
+}
+
+// report writes the build line and runs the sweep on idx, closing it.
+func report(ctx context.Context, cfg Config, idx searcher, rows int, size int64, build, open time.Duration,
+	query *texmex.Matrix[float32], gt *texmex.Matrix[int32], out io.Writer) error {
 	enc := json.NewEncoder(out)
-	err = enc.Encode(BuildReport{
+	err := enc.Encode(BuildReport{
 		BuildSeconds:   round(build.Seconds(), 3),
 		Threads:        runtime.GOMAXPROCS(0),
 		IndexBytes:     size,
@@ -261,6 +292,45 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		return fmt.Errorf("indexbench: close index: %w", err)
 	}
 	return nil
+}
+
+// reopenHNSW opens the index in cfg.Dir for a Reuse run and checks it
+// against the queries and ground truth.
+func reopenHNSW(cfg Config, query *texmex.Matrix[float32], gt *texmex.Matrix[int32]) (*hnsw.Graph, time.Duration, error) {
+	if entries, err := os.ReadDir(cfg.Dir); err != nil || len(entries) == 0 {
+		return nil, 0, fmt.Errorf("reuse: %s holds no index (%v): %w", cfg.Dir, err, ErrConfig)
+	}
+	opts := hnsw.Options{Dim: query.Dim, M: cfg.M, EfConstruction: cfg.EfConstruction}
+	if cfg.Quant == "int8" {
+		opts.Quantization = hnsw.QuantInt8
+	}
+	start := time.Now()
+	g, err := hnsw.Open(cfg.Dir, opts)
+	if err != nil {
+		return nil, 0, fmt.Errorf("indexbench: reuse %s: %w", cfg.Dir, err)
+	}
+	open := time.Since(start)
+	n := g.Len()
+	switch {
+	case query.Rows == 0:
+		err = fmt.Errorf("%s: no queries: %w", cfg.Query, ErrConfig)
+	case gt.Rows != query.Rows:
+		err = fmt.Errorf("%s has %d rows but %s has %d queries: %w", cfg.GroundTruth, gt.Rows, cfg.Query, query.Rows, ErrConfig)
+	case gt.Dim < recallDepth:
+		err = fmt.Errorf("%s holds %d neighbours per query, recall@%d needs at least %d: %w", cfg.GroundTruth, gt.Dim, recallDepth, recallDepth, ErrConfig)
+	case n == 0:
+		err = fmt.Errorf("reuse: %s holds an empty index: %w", cfg.Dir, ErrConfig)
+	}
+	for i, id := range gt.Data {
+		if err == nil && (id < 0 || int(id) >= n) {
+			err = fmt.Errorf("%s: row %d: neighbour id %d outside the %d indexed vectors: %w", cfg.GroundTruth, i/gt.Dim, id, n, ErrConfig)
+		}
+	}
+	if err != nil {
+		g.Close()
+		return nil, 0, err
+	}
+	return g, open, nil
 }
 
 // checkInputs verifies that the three files describe one data set.
@@ -370,10 +440,13 @@ func buildHNSW(ctx context.Context, cfg Config, base *texmex.Matrix[float32], di
 		g.Close()
 		return nil, 0, 0, fmt.Errorf("indexbench: build index: %w", err)
 	}
+	inserted := time.Since(start)
 	if err := g.Close(); err != nil {
 		return nil, 0, 0, fmt.Errorf("indexbench: persist index: %w", err)
 	}
 	build := time.Since(start)
+	slog.Info("indexbench: built", "insert_seconds", round(inserted.Seconds(), 3),
+		"snapshot_seconds", round((build-inserted).Seconds(), 3))
 	start = time.Now()
 	g, err = hnsw.Open(dir, opts)
 	if err != nil {

@@ -152,6 +152,32 @@ func TestRunHNSW(t *testing.T) {
 	if _, err := os.Stat(cfg.Dir); err != nil {
 		t.Fatalf("index directory not kept: %v", err)
 	}
+
+	// Reuse: the same index is reopened, not rebuilt (the base file is not
+	// even read), and gives the same recall.
+	cfg.Reuse = true
+	cfg.Base = filepath.Join(dir, "missing.fvecs")
+	out.Reset()
+	if err := Run(context.Background(), cfg, &out); err != nil {
+		t.Fatal(err)
+	}
+	again := parseLines(t, out.Bytes())
+	if len(again) != len(lines) || again[0]["build_seconds"] != 0 || again[0]["index_bytes"] < b["index_bytes"] || again[0]["open_seconds"] <= 0 {
+		t.Fatalf("reuse build line %v (first run %v)", again[0], b)
+	}
+	for i := 1; i < len(lines); i++ {
+		if again[i]["recall@10"] != lines[i]["recall@10"] {
+			t.Fatalf("reuse ef %v: recall %v, first run %v", lines[i]["ef"], again[i]["recall@10"], lines[i]["recall@10"])
+		}
+	}
+	cfg.M = 8 // the stored index has M 16
+	if err := Run(context.Background(), cfg, &out); err == nil {
+		t.Fatal("reuse with a different M succeeded")
+	}
+	cfg.M, cfg.Dir = 16, t.TempDir()
+	if err := Run(context.Background(), cfg, &out); !errors.Is(err, ErrConfig) {
+		t.Fatalf("reuse of an empty directory: %v", err)
+	}
 }
 
 func TestRunFlat(t *testing.T) {
