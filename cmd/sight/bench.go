@@ -220,8 +220,8 @@ func runBenchIndex(ctx context.Context, e *env, args []string) error {
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
-	if cfg.Base == "" || cfg.Query == "" || cfg.GroundTruth == "" {
-		return usageError{"give --base, --query and --gt (TEXMEX .fvecs/.ivecs files)"}
+	if (cfg.Base == "" && !cfg.Reuse) || cfg.Query == "" || cfg.GroundTruth == "" {
+		return usageError{"give --base (not needed with --reuse), --query and --gt (TEXMEX .fvecs/.ivecs files)"}
 	}
 	return indexbench.Run(ctx, cfg, e.stdout)
 }

@@ -139,8 +139,8 @@ func (c Config) withDefaults() (Config, error) {
 		c.Efs = DefaultEfs()
 	}
 	switch {
-	case c.Base == "" || c.Query == "" || c.GroundTruth == "":
-		return c, fmt.Errorf("base, query and ground-truth files are all required: %w", ErrConfig)
+	case (c.Base == "" && !c.Reuse) || c.Query == "" || c.GroundTruth == "":
+		return c, fmt.Errorf("base (unless reusing a built index), query and ground-truth files are all required: %w", ErrConfig)
 	case c.Index != "hnsw" && c.Index != "flat":
 		return c, fmt.Errorf("index %q: want hnsw or flat: %w", c.Index, ErrConfig)
 	case c.Quant != "none" && c.Quant != "int8":
