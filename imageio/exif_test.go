@@ -268,7 +268,7 @@ func TestCoffeeEXIF6(t *testing.T) {
 	if err != nil || img.Width != 360 || img.Height != 240 {
 		t.Fatalf("Decode: %v", err)
 	}
-	raw, err := decodeJPEG(data, 0)
+	raw, err := decodeJPEG(data, 0, 1)
 	if err != nil || raw.Width != 240 || raw.Height != 360 {
 		t.Fatalf("raw decode: %v", err)
 	}
@@ -283,5 +283,27 @@ func TestCoffeeEXIF6(t *testing.T) {
 	}
 	if d := maxAbsDiff(cfg.Preprocess(img, nil), noEXIF); d < 0.5 {
 		t.Errorf("rotated output is too close to the unrotated one (%.3g): orientation not applied?", d)
+	}
+}
+
+// TestDecodeReportsEXIF: Decode hands back the metadata of the EXIF block
+// it found while reading the header, for JPEG and PNG, and none for a file
+// without one.
+func TestDecodeReportsEXIF(t *testing.T) {
+	ex := fullEXIF(binary.LittleEndian, 1, "N", "E")
+	jpg := insertAPP1(fixture(t, "astronaut.jpg"), ex)
+	pngData := insertEXIf(fixture(t, "chelsea.png"), ex)
+	for name, data := range map[string][]byte{"jpeg": jpg, "png": pngData} {
+		_, info, err := Decode(data, Limits{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		e := info.EXIF
+		if !info.HasEXIF || e.Make != "Canon" || e.Model != "EOS 5D Mark IV" || !e.HasDateTimeOriginal || !e.HasGPS {
+			t.Errorf("%s: info %+v", name, info)
+		}
+	}
+	if _, info, err := Decode(fixture(t, "chelsea.png"), Limits{}); err != nil || info.HasEXIF {
+		t.Fatalf("chelsea.png: HasEXIF %v, %v", info.HasEXIF, err)
 	}
 }

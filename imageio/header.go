@@ -94,8 +94,10 @@ type pngHeader struct {
 	width, height int
 	bitsPerPixel  int
 	idatBytes     int64 // total IDAT payload
-	// orientation as Pillow's PngImageFile.getexif finds it.
+	// orientation as Pillow's PngImageFile.getexif finds it, and the eXIf
+	// block it comes from (nil if none).
 	orientation int
+	exif        []byte
 	// cleanEnd: the chunk list ends exactly at the end of the file without
 	// IEND. Pillow accepts such files; image/png wants IEND.
 	cleanEnd bool
@@ -181,9 +183,9 @@ func scanPNG(b []byte) (pngHeader, error) {
 	// IDAT) when they include eXIf; otherwise it loads the image, which also
 	// reads the chunks after IDAT (later ones replacing earlier ones).
 	if pre.exif != nil {
-		h.orientation = pre.orientation()
+		h.orientation, h.exif = pre.orientation(), pre.exif
 	} else {
-		h.orientation = cur.orientation()
+		h.orientation, h.exif = cur.orientation(), cur.exif
 	}
 	return h, nil
 }

@@ -69,6 +69,10 @@ type Info struct {
 	Width, Height int
 	// Orientation is the EXIF orientation 1..8 (1 when absent or invalid).
 	Orientation int
+	// EXIF holds the file's EXIF metadata (date taken, camera, GPS) when
+	// HasEXIF is set: JPEG APP1, PNG eXIf, WebP EXIF chunk or TIFF IFD0.
+	EXIF    EXIF
+	HasEXIF bool
 }
 
 // Limits bounds the resources Decode may use.
@@ -140,11 +144,17 @@ type header struct {
 	format        Format
 	width, height int // as stored
 	orientation   int
+	exif          []byte    // the EXIF block, nil if none
 	png           pngHeader // PNG only
 }
 
 func (h header) info() Info {
 	in := Info{Format: h.format, Width: h.width, Height: h.height, Orientation: h.orientation}
+	if h.exif != nil {
+		if ex, err := ParseEXIF(h.exif); err == nil {
+			in.EXIF, in.HasEXIF = ex, true
+		}
+	}
 	if h.orientation >= 5 {
 		in.Width, in.Height = h.height, h.width
 	}
@@ -179,6 +189,7 @@ func readHeader(data []byte) (header, error) {
 		var jh jpegHeader
 		jh, err = scanJPEG(data)
 		h.width, h.height = jh.width, jh.height
+		h.exif = jh.exif
 		if jh.exif != nil {
 			h.orientation = orientationOf(jh.exif)
 		}
@@ -187,6 +198,7 @@ func readHeader(data []byte) (header, error) {
 		ph, err = scanPNG(data)
 		h.png = ph
 		h.width, h.height = ph.width, ph.height
+		h.exif = ph.exif
 		h.orientation = ph.orientation
 	case WebP:
 		if isAnimatedWebP(data) {
@@ -198,6 +210,7 @@ func readHeader(data []byte) (header, error) {
 		}
 		if err == nil {
 			if ex := webpEXIF(data); ex != nil {
+				h.exif = ex
 				h.orientation = orientationOf(ex)
 			}
 		}
@@ -217,6 +230,7 @@ func readHeader(data []byte) (header, error) {
 		cfg, err = tiff.DecodeConfig(bytes.NewReader(data))
 		h.width, h.height = cfg.Width, cfg.Height
 		if err == nil {
+			h.exif = data
 			h.orientation = orientationOf(data)
 		}
 		var ue tiff.UnsupportedError
@@ -318,9 +332,9 @@ func (h header) decodePixels(data []byte, maxPixels int64, scale int) (rgb *RGB,
 	switch h.format {
 	case JPEG:
 		if scale > 1 {
-			return decodeJPEGScaled(data, maxPixels, scale)
+			return decodeJPEG(data, maxPixels, scale)
 		}
-		return decodeJPEG(data, maxPixels)
+		return decodeJPEG(data, maxPixels, 1)
 	case PNG:
 		if h.png.cleanEnd {
 			data = append(data[:len(data):len(data)], "\x00\x00\x00\x00IEND\xaeB`\x82"...)

@@ -9,9 +9,10 @@ import (
 )
 
 // decodeJPEG decodes with the libjpeg-turbo-exact decoder (Pillow's JPEG
-// pixels; CMYK/YCCK already converted the way Pillow converts them).
-func decodeJPEG(data []byte, maxPixels int64) (*RGB, error) {
-	m, err := jpeg.Decode(bytes.NewReader(data), &jpeg.Options{MaxPixels: maxPixels})
+// pixels; CMYK/YCCK already converted the way Pillow converts them), at
+// 1/scale size in the DCT domain (scale 1, 2, 4 or 8).
+func decodeJPEG(data []byte, maxPixels int64, scale int) (*RGB, error) {
+	m, err := jpeg.Decode(bytes.NewReader(data), &jpeg.Options{MaxPixels: maxPixels, Scale: scale})
 	if err != nil {
 		if errors.Is(err, jpeg.ErrUnsupported) {
 			return nil, fmt.Errorf("%v: %w", err, ErrUnsupported)

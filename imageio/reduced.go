@@ -1,13 +1,5 @@
 package imageio
 
-import (
-	"bytes"
-	"errors"
-	"fmt"
-
-	"github.com/sightsearch/sight/imageio/jpeg"
-)
-
 // ReduceMargin is how much larger than the requested minimum side a
 // reduced-size decode keeps the short side: DecodeReduced(data, lim, n)
 // returns a short side of at least ReduceMargin*n pixels. With a margin of
@@ -52,29 +44,6 @@ func ReduceScale(width, height, minSide int) int {
 // does. The pixel limit applies to the original size.
 func DecodeReduced(data []byte, lim Limits, minSide int) (*RGB, Info, error) {
 	return decode(data, lim, minSide)
-}
-
-// decodeJPEGScaled is decodeJPEG at 1/scale size (scale 2, 4 or 8).
-func decodeJPEGScaled(data []byte, maxPixels int64, scale int) (*RGB, error) {
-	m, err := jpeg.Decode(bytes.NewReader(data), &jpeg.Options{MaxPixels: maxPixels, Scale: scale})
-	if err != nil {
-		if errors.Is(err, jpeg.ErrUnsupported) {
-			return nil, fmt.Errorf("%v: %w", err, ErrUnsupported)
-		}
-		return nil, fmt.Errorf("%v: %w", err, ErrNotImage)
-	}
-	n := m.Width * m.Height
-	switch {
-	case m.Components == 3 && len(m.Pix) >= 3*n:
-		return &RGB{Width: m.Width, Height: m.Height, Pix: m.Pix[:3*n]}, nil
-	case m.Components == 1 && len(m.Pix) >= n:
-		out := NewRGB(m.Width, m.Height)
-		for i, v := range m.Pix[:n] {
-			out.Pix[3*i], out.Pix[3*i+1], out.Pix[3*i+2] = v, v, v
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("jpeg: %d components, %d bytes for %dx%d: %w", m.Components, len(m.Pix), m.Width, m.Height, ErrUnsupported)
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -62,7 +62,7 @@ func TestDecodeReducedOrientation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info != (Info{Format: JPEG, Width: 360, Height: 240, Orientation: 6}) {
+			if info.Format != JPEG || info.Width != 360 || info.Height != 240 || info.Orientation != 6 {
 				t.Errorf("info %+v, want the original displayed 360x240", info)
 			}
 			if w, h := ceilDiv(360, c.scale), ceilDiv(240, c.scale); img.Width != w || img.Height != h {

@@ -98,8 +98,6 @@ type prepared struct {
 	info     imageio.Info
 	pixels   []float32
 	thumb    []byte
-	exif     imageio.EXIF
-	hasEXIF  bool
 	existing int64  // content already stored under this id (no embedding needed)
 	skip     string // non-empty: skipped for this reason
 	problem  string
@@ -355,12 +353,12 @@ func (l *Library) commit(ctx context.Context, u *unit, sum *Summary, progress *P
 		im := catalog.Image{Hash: pr.hash, Size: pr.size, Format: string(pr.info.Format),
 			Width: pr.info.Width, Height: pr.info.Height, Thumbnail: pr.thumb,
 			Model: l.model, Vector: v, Paths: []string{pr.path}, MTime: pr.mtime}
-		if pr.hasEXIF {
-			if pr.exif.HasDateTimeOriginal {
-				im.TakenAt = pr.exif.DateTimeOriginal
+		if ex := pr.info.EXIF; pr.info.HasEXIF {
+			if ex.HasDateTimeOriginal {
+				im.TakenAt = ex.DateTimeOriginal
 			}
-			im.Camera = camera(pr.exif.Make, pr.exif.Model)
-			im.HasGPS, im.Lat, im.Lon = pr.exif.HasGPS, pr.exif.Latitude, pr.exif.Longitude
+			im.Camera = camera(ex.Make, ex.Model)
+			im.HasGPS, im.Lat, im.Lon = ex.HasGPS, ex.Latitude, ex.Longitude
 		}
 		batch.Images = append(batch.Images, im)
 	}
@@ -471,9 +469,6 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 	pr.info = info
 	pr.pixels = l.enc.Pixels(img)
 	pr.thumb = thumbnail(img, 256)
-	if ex, ok := readEXIF(data); ok {
-		pr.exif, pr.hasEXIF = ex, true
-	}
 	return pr
 }
 
