@@ -588,16 +588,21 @@ func (c *Catalog) EachVectorSince(ctx context.Context, seq int64, fn func(id int
 // DeletedSince returns the ids of images deleted by changes numbered above
 // seq.
 func (c *Catalog) DeletedSince(ctx context.Context, seq int64) ([]int64, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT id FROM deleted WHERE seq > ? ORDER BY id`, seq)
+	return c.queryIDs(ctx, "list deletions", `SELECT id FROM deleted WHERE seq > ? ORDER BY id`, seq)
+}
+
+// queryIDs runs a query whose rows are single ids.
+func (c *Catalog) queryIDs(ctx context.Context, what, query string, args ...any) ([]int64, error) {
+	rows, err := c.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("catalog: list deletions: %w", err)
+		return nil, fmt.Errorf("catalog: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("catalog: %s: %w", what, err)
 		}
 		ids = append(ids, id)
 	}
@@ -608,26 +613,10 @@ func (c *Catalog) DeletedSince(ctx context.Context, seq int64) ([]int64, error) 
 // by changes numbered above after and at most upTo, and of the images
 // deleted by such changes, both ascending.
 func (c *Catalog) ChangesBetween(ctx context.Context, after, upTo int64) (added, deleted []int64, err error) {
-	list := func(q string) ([]int64, error) {
-		rows, err := c.db.QueryContext(ctx, q, after, upTo)
-		if err != nil {
-			return nil, fmt.Errorf("catalog: list changes: %w", err)
-		}
-		defer rows.Close()
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return nil, fmt.Errorf("catalog: list changes: %w", err)
-			}
-			ids = append(ids, id)
-		}
-		return ids, rows.Err()
-	}
-	if added, err = list(`SELECT id FROM images WHERE seq > ? AND seq <= ? ORDER BY id`); err != nil {
+	if added, err = c.queryIDs(ctx, "list changes", `SELECT id FROM images WHERE seq > ? AND seq <= ? ORDER BY id`, after, upTo); err != nil {
 		return nil, nil, err
 	}
-	if deleted, err = list(`SELECT id FROM deleted WHERE seq > ? AND seq <= ? ORDER BY id`); err != nil {
+	if deleted, err = c.queryIDs(ctx, "list changes", `SELECT id FROM deleted WHERE seq > ? AND seq <= ? ORDER BY id`, after, upTo); err != nil {
 		return nil, nil, err
 	}
 	return added, deleted, nil
@@ -635,20 +624,7 @@ func (c *Catalog) ChangesBetween(ctx context.Context, after, upTo int64) (added,
 
 // IDs returns the ids of all images, ascending.
 func (c *Catalog) IDs(ctx context.Context) ([]int64, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT id FROM images ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: list ids: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return c.queryIDs(ctx, "list ids", `SELECT id FROM images ORDER BY id`)
 }
 
 // EachPath calls fn for every path in the catalog, in path order.
@@ -688,6 +664,17 @@ type Filter struct {
 	MinWidth  int
 	MinHeight int
 	Formats   []string // "jpeg", "png", ...
+}
+
+// ParseDate reads a date of a Filter bound: RFC 3339, or a prefix of
+// "2006-01-02T15:04:05" down to the year, in UTC unless an offset is given.
+func ParseDate(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02", "2006-01", "2006"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD or RFC 3339)", s)
 }
 
 // IsZero reports whether f selects every image.

@@ -190,3 +190,24 @@ func TestVectorCodec(t *testing.T) {
 		t.Fatal("odd length accepted")
 	}
 }
+
+func TestParseDate(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"2023-04-05", time.Date(2023, 4, 5, 0, 0, 0, 0, time.UTC), true},
+		{"2023-04", time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC), true},
+		{"2023", time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{"2023-04-05T06:07:08", time.Date(2023, 4, 5, 6, 7, 8, 0, time.UTC), true},
+		{"2023-04-05T06:07:08+02:00", time.Date(2023, 4, 5, 4, 7, 8, 0, time.UTC), true},
+		{"yesterday", time.Time{}, false},
+		{"", time.Time{}, false},
+	} {
+		got, err := ParseDate(tt.in)
+		if (err == nil) != tt.ok || (tt.ok && !got.Equal(tt.want)) {
+			t.Errorf("ParseDate(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+}

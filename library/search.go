@@ -47,6 +47,15 @@ type Hit struct {
 	Format string   `json:"format"`
 }
 
+// newHit describes a catalog image as a result with the given score.
+func newHit(im catalog.Image, score float32) Hit {
+	h := Hit{ID: im.ID, Score: score, Paths: im.Paths, Width: im.Width, Height: im.Height, Format: im.Format}
+	if len(im.Paths) > 0 {
+		h.Path = im.Paths[0]
+	}
+	return h
+}
+
 // ErrBadImage wraps the decoding errors of query images: the image, not
 // the library, is at fault.
 var ErrBadImage = errors.New("bad image")
@@ -205,11 +214,7 @@ func (l *Library) SearchVector(ctx context.Context, v []float32, q Query) ([]Hit
 		if err != nil {
 			return nil, err
 		}
-		h := Hit{ID: im.ID, Score: f.score, Paths: im.Paths, Width: im.Width, Height: im.Height, Format: im.Format}
-		if len(im.Paths) > 0 {
-			h.Path = im.Paths[0]
-		}
-		hits = append(hits, h)
+		hits = append(hits, newHit(im, f.score))
 	}
 	return hits, nil
 }
@@ -321,11 +326,7 @@ func (l *Library) Dupes(ctx context.Context, threshold float32, neighbours int) 
 			if err != nil {
 				return nil, err
 			}
-			h := Hit{ID: id, Score: best[id], Paths: im.Paths, Width: im.Width, Height: im.Height, Format: im.Format}
-			if len(im.Paths) > 0 {
-				h.Path = im.Paths[0]
-			}
-			g.Images = append(g.Images, h)
+			g.Images = append(g.Images, newHit(im, best[id]))
 		}
 		groups = append(groups, g)
 	}

@@ -204,12 +204,11 @@ func decodeBase64(field, s string) ([]byte, error) {
 }
 
 func parseDate(field, s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02", "2006-01", "2006"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t, nil
-		}
+	t, err := catalog.ParseDate(s)
+	if err != nil {
+		return t, errorf(http.StatusBadRequest, "bad_request", "%s: %v", field, err)
 	}
-	return time.Time{}, errorf(http.StatusBadRequest, "bad_request", "%s: %q is not a date (YYYY-MM-DD or RFC 3339)", field, s)
+	return t, nil
 }
 
 func (s *Server) buildQuery(ctx context.Context, req SearchRequest, uploaded []byte) (library.Query, error) {

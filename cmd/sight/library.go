@@ -198,12 +198,11 @@ func (s *searchFlags) register(fs *flag.FlagSet) {
 }
 
 func parseDate(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02", "2006-01", "2006"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t, nil
-		}
+	t, err := catalog.ParseDate(s)
+	if err != nil {
+		return t, usageError{err.Error()}
 	}
-	return time.Time{}, usageError{fmt.Sprintf("bad date %q: use YYYY-MM-DD", s)}
+	return t, nil
 }
 
 func (s *searchFlags) query() (library.Query, error) {
