@@ -131,7 +131,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusBadRequest, "bad_json", "the body holds more than one JSON value")
 		}
 	}
-	q, err := s.buildQuery(r.Context(), req, uploaded)
+	q, err := s.buildQuery(req, uploaded)
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func parseDate(field, s string) (time.Time, error) {
 	return t, nil
 }
 
-func (s *Server) buildQuery(ctx context.Context, req SearchRequest, uploaded []byte) (library.Query, error) {
+func (s *Server) buildQuery(req SearchRequest, uploaded []byte) (library.Query, error) {
 	q := library.Query{Limit: req.Limit, MinScore: req.MinScore, Exclude: req.Exclude}
 	if q.Limit == 0 {
 		q.Limit = 10
@@ -274,13 +274,6 @@ func (s *Server) buildQuery(ctx context.Context, req SearchRequest, uploaded []b
 	}
 	if len(q.Terms) > maxTerms {
 		return q, errorf(http.StatusBadRequest, "too_many_terms", "%d query terms; at most %d", len(q.Terms), maxTerms)
-	}
-	for _, t := range q.Terms {
-		if t.ID != 0 {
-			if _, err := s.lib.Catalog().Image(ctx, t.ID); err != nil {
-				return q, err
-			}
-		}
 	}
 	f := req.Filter
 	q.Filter = catalog.Filter{PathGlob: f.Path, MinWidth: f.MinWidth}
