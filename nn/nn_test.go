@@ -37,43 +37,6 @@ func refMatMulT(a, b []float32, m, n, k int) []float64 {
 	return out
 }
 
-func TestMatMulT(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, s := range []struct{ m, n, k int }{
-		{1, 1, 1}, {1, 7, 3}, {2, 4, 5}, {3, 5, 7}, {5, 3, 1}, {17, 33, 300},
-		{1, 130, 600}, {64, 70, 257}, {2, 100, 513}, {50, 64, 64}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0},
-	} {
-		t.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(t *testing.T) {
-			a := randSlice(r, s.m*s.k, 1)
-			b := randSlice(r, s.n*s.k, 1)
-			dst := make([]float32, s.m*s.n+3)
-			for i := range dst {
-				dst[i] = 99 // must be overwritten, tail untouched
-			}
-			MatMulT(dst, a, b, s.m, s.n, s.k)
-			want := refMatMulT(a, b, s.m, s.n, s.k)
-			tol := 1e-5 * math.Sqrt(float64(s.k+1)) * 4
-			if d := maxAbsDiff(dst[:s.m*s.n], want); d > tol {
-				t.Errorf("max abs diff %g > %g", d, tol)
-			}
-			for _, v := range dst[s.m*s.n:] {
-				if v != 99 {
-					t.Fatalf("wrote past m*n")
-				}
-			}
-		})
-	}
-}
-
-func TestMatMulTPanicsOnShortSlice(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("no panic for a short b")
-		}
-	}()
-	MatMulT(make([]float32, 4), make([]float32, 4), make([]float32, 3), 2, 2, 2)
-}
-
 func TestLinear(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range []struct {
@@ -301,23 +264,6 @@ func TestAttention(t *testing.T) {
 		if b[c] != v[c] {
 			t.Errorf("causal row 0 = %v, want v[0] = %v", b[:4], v[:4])
 		}
-	}
-}
-
-func benchMatMul(b *testing.B, m, n, k int) {
-	r := rand.New(rand.NewPCG(9, 10))
-	a, w := randSlice(r, m*k, 1), randSlice(r, n*k, 1)
-	dst := make([]float32, m*n)
-	b.ResetTimer()
-	for b.Loop() {
-		MatMulT(dst, a, w, m, n, k)
-	}
-	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
-
-func BenchmarkMatMulT(b *testing.B) {
-	for _, s := range []struct{ m, n, k int }{{50, 768, 768}, {1600, 768, 3072}, {77, 512, 512}} {
-		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) { benchMatMul(b, s.m, s.n, s.k) })
 	}
 }
 
