@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 // walkResult is what walking the sources found.
@@ -28,7 +27,7 @@ type walkResult struct {
 // once. The library's own directory is skipped.
 func walk(ctx context.Context, sources []string, stdin io.Reader, skipDir string) (walkResult, error) {
 	res := walkResult{errors: map[string]string{}}
-	seenDir := map[[2]uint64]bool{}
+	seenDir := map[string]bool{}
 	seenFile := map[string]bool{}
 	skipAbs, _ := filepath.Abs(skipDir)
 
@@ -51,7 +50,7 @@ func walk(ctx context.Context, sources []string, stdin io.Reader, skipDir string
 			res.errors[dir] = err.Error()
 			return nil
 		}
-		if key, ok := fileKey(st); ok {
+		if key, ok := dirKey(dir, st); ok {
 			if seenDir[key] {
 				res.errors[dir] = "directory already visited (symlink loop or second link)"
 				return nil
@@ -135,12 +134,4 @@ func walk(ctx context.Context, sources []string, stdin io.Reader, skipDir string
 		}
 	}
 	return res, nil
-}
-
-// fileKey identifies a file by device and inode where the OS has them.
-func fileKey(st os.FileInfo) ([2]uint64, bool) {
-	if s, ok := st.Sys().(*syscall.Stat_t); ok {
-		return [2]uint64{uint64(s.Dev), uint64(s.Ino)}, true
-	}
-	return [2]uint64{}, false
 }

@@ -2,10 +2,7 @@
 
 package hnsw
 
-import (
-	"os"
-	"unsafe"
-)
+import "os"
 
 // mapFile reads path into memory (no mmap on this platform).
 func mapFile(path string) (b []byte, mapped bool, err error) {
@@ -17,6 +14,3 @@ func unmapFile(b []byte) error { return nil }
 
 // lockDir is a no-op on this platform.
 func lockDir(dir string) (func(), error) { return func() {}, nil }
-
-// adviseHuge is a no-op on this platform.
-func adviseHuge(p unsafe.Pointer, n int) {}
