@@ -412,34 +412,60 @@ func (g *Graph) connect(c *searchCtx, i uint32, level int) item {
 	}
 	setLinks(r, own)
 	l.Unlock()
+	linked := false
 	for _, s := range sel {
-		l := g.lock(s.id)
-		l.Lock()
-		r := g.rec(s.id, level)
-		n := int(r[0])
-		if slices.Contains(r[1:1+n], i) {
-			l.Unlock()
-			continue
+		linked = g.linkBack(c, s, i, level, mmax) || linked
+	}
+	if !linked {
+		// Every selected neighbour pruned i away, so nothing links to
+		// it at this level and searches could never reach it (rare, but
+		// more likely when nodes nearby are inserted concurrently). Try
+		// the next candidates until one keeps it.
+		tries := 0
+		for _, e := range cands {
+			if tries == mmax {
+				break
+			}
+			if slices.ContainsFunc(sel, func(x item) bool { return x.id == e.id }) {
+				continue
+			}
+			tries++
+			if g.linkBack(c, e, i, level, mmax) {
+				break
+			}
 		}
-		if n < mmax {
-			atomic.StoreUint32(&r[1+n], i)
-			atomic.StoreUint32(&r[0], uint32(n+1))
-			l.Unlock()
-			continue
-		}
-		sv := g.fvec(s.id)
-		nc := append(c.batch2[:0], item{s.d, i})
-		for _, nb := range r[1 : 1+n] {
-			nc = append(nc, item{1 - dot(sv, g.fvec(nb)), nb})
-		}
-		slices.SortFunc(nc, byDist)
-		c.batch2 = nc
-		kept := g.heuristic(nc, mmax, c.sel2)
-		c.sel2 = kept
-		setLinks(r, kept)
-		l.Unlock()
 	}
 	return sel[0]
+}
+
+// linkBack adds i (at distance s.d) to node s.id's list at level, pruning
+// the list with the heuristic when it is full. It reports whether the
+// list holds i afterwards.
+func (g *Graph) linkBack(c *searchCtx, s item, i uint32, level, mmax int) bool {
+	l := g.lock(s.id)
+	l.Lock()
+	defer l.Unlock()
+	r := g.rec(s.id, level)
+	n := int(r[0])
+	if slices.Contains(r[1:1+n], i) {
+		return true
+	}
+	if n < mmax {
+		atomic.StoreUint32(&r[1+n], i)
+		atomic.StoreUint32(&r[0], uint32(n+1))
+		return true
+	}
+	sv := g.fvec(s.id)
+	nc := append(c.batch2[:0], item{s.d, i})
+	for _, nb := range r[1 : 1+n] {
+		nc = append(nc, item{1 - dot(sv, g.fvec(nb)), nb})
+	}
+	slices.SortFunc(nc, byDist)
+	c.batch2 = nc
+	kept := g.heuristic(nc, mmax, c.sel2)
+	c.sel2 = kept
+	setLinks(r, kept)
+	return slices.ContainsFunc(kept, func(x item) bool { return x.id == i })
 }
 
 // insert links the allocated node i into the graph. Caller holds mu
