@@ -92,6 +92,10 @@ func (l Limits) maxPixels() int64 {
 type RGB struct {
 	Width, Height int
 	Pix           []uint8
+	// Scale is the DCT scale (2, 4 or 8) of an image DecodeReduced
+	// decoded at reduced size, 0 otherwise. Preprocess resizes such an
+	// image with ResizeFast: it is not Pillow's pixels to begin with.
+	Scale int
 }
 
 // NewRGB returns a zeroed width x height image.
@@ -317,7 +321,11 @@ func decode(data []byte, lim Limits, minSide int) (*RGB, Info, error) {
 		}
 		return nil, info, fmt.Errorf("decode %s: header says %dx%d, pixels are %dx%d: %w", h.format, h.width, h.height, rgb.Width, rgb.Height, ErrNotImage)
 	}
-	return Orient(rgb, h.orientation), info, nil
+	rgb = Orient(rgb, h.orientation)
+	if scale > 1 {
+		rgb.Scale = scale
+	}
+	return rgb, info, nil
 }
 
 // decodePixels runs the format's decoder (a JPEG at 1/scale size). A panic

@@ -233,7 +233,9 @@ func (c ProcessorConfig) OutputSize(w, h int) (int, int) {
 // rescale and normalise, returning a [3, H, W] channel-first float32 tensor
 // (H, W from OutputSize; CropHeight x CropWidth with centre crop on). dst is
 // reused when its capacity suffices. c must be valid (see Validate; configs
-// from ParseProcessorConfig are); an invalid config panics.
+// from ParseProcessorConfig are); an invalid config panics. The resize is
+// Pillow-exact (Resize), except for an image from a reduced decode (Scale >
+// 1), which is resized with ResizeFast.
 func (c ProcessorConfig) Preprocess(img *RGB, dst []float32) []float32 {
 	if err := c.Validate(); err != nil {
 		panic("imageio: Preprocess with invalid config: " + err.Error())
@@ -246,7 +248,11 @@ func (c ProcessorConfig) Preprocess(img *RGB, dst []float32) []float32 {
 			// Resample only the pixels the crop keeps (same values).
 			r, dx, dy = cropRegion(w, h, c.CropWidth, c.CropHeight)
 		}
-		out, err := ResizeRegion(img, w, h, c.Resample, r)
+		resize := ResizeRegion
+		if img.Scale > 1 {
+			resize = ResizeFastRegion
+		}
+		out, err := resize(img, w, h, c.Resample, r)
 		if err != nil {
 			panic("imageio: Preprocess: " + err.Error())
 		}

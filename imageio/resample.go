@@ -239,14 +239,8 @@ func Resize(img *RGB, width, height, resample int) (*RGB, error) {
 // scale with r (a centre crop of an extreme-aspect image stays cheap).
 // r must lie within the width x height output.
 func ResizeRegion(img *RGB, width, height, resample int, r image.Rectangle) (*RGB, error) {
-	if width <= 0 || height <= 0 {
-		return nil, fmt.Errorf("resize to %dx%d: size must be positive", width, height)
-	}
-	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) < 3*img.Width*img.Height {
-		return nil, fmt.Errorf("resize: bad %dx%d source with %d bytes", img.Width, img.Height, len(img.Pix))
-	}
-	if r.Empty() || !r.In(image.Rect(0, 0, width, height)) {
-		return nil, fmt.Errorf("resize: region %v outside the %dx%d output", r, width, height)
+	if err := checkResize(img, width, height, r); err != nil {
+		return nil, err
 	}
 	if width == img.Width && height == img.Height {
 		return cropRGB(img, r), nil

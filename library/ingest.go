@@ -498,7 +498,7 @@ func thumbnail(img *imageio.RGB, size int) []byte {
 	small := img
 	if w != img.Width || h != img.Height {
 		var err error
-		if small, err = imageio.Resize(img, w, h, imageio.ResampleBox); err != nil {
+		if small, err = imageio.ResizeFast(img, w, h, imageio.ResampleBox); err != nil {
 			return nil
 		}
 	}
