@@ -10,7 +10,12 @@
 // selection by hnswlib's heuristic (getNeighborsByHeuristic2) both for the
 // new node and when an existing node's full list is pruned, a greedy
 // descent through the upper levels and a beam search of width
-// EfConstruction (insert) or ef (search) on the lower ones. Nodes are
+// EfConstruction (insert) or ef (search) on the lower ones. Two departures
+// from hnswlib: a search runs level 1 as a beam of width ef/16 (4 to 16)
+// and starts level 0 from all of that beam, not from one greedy end point,
+// which keeps queries from getting stuck in the wrong cluster; and a new
+// node that every chosen neighbour prunes away is linked from the next
+// candidates, so no node is left unreachable. Nodes are
 // numbered densely (uint32); vectors live in one contiguous []float32,
 // level-0 lists in one flat []uint32 of fixed-size records, upper-level
 // lists in one shared []uint32 addressed by a per-node offset, tombstones

@@ -306,18 +306,32 @@ func (g *Graph) unvisited(c *searchCtx, i uint32, level int, marks []uint16, gen
 // (filters or tombstones present) the search goes on until ef admitted
 // nodes are found. A nil admit admits every node.
 func (g *Graph) searchLayer(c *searchCtx, s *scorer, ep item, level, ef int, admit func(uint32) bool, strict bool, exclude uint32) {
+	c.seeds = append(c.seeds[:0], ep)
+	g.searchLayerFrom(c, s, c.seeds, level, ef, admit, strict, exclude)
+}
+
+// searchLayerFrom is searchLayer starting from several entry points.
+func (g *Graph) searchLayerFrom(c *searchCtx, s *scorer, eps []item, level, ef int, admit func(uint32) bool, strict bool, exclude uint32) {
 	c.vis.reset(len(g.ext))
 	marks, gen := c.vis.marks, c.vis.gen
 	if exclude != none {
 		marks[exclude] = gen
 	}
 	cand, res := c.cand[:0], c.res[:0]
-	marks[ep.id] = gen
-	cand.push(ep)
 	lower := float32(math.Inf(1))
-	if admit == nil || admit(ep.id) {
-		res.push(ep)
-		lower = ep.d
+	for _, ep := range eps {
+		if marks[ep.id] == gen {
+			continue
+		}
+		marks[ep.id] = gen
+		cand.push(ep)
+		if admit == nil || admit(ep.id) {
+			res.push(ep)
+			if len(res) > ef {
+				res.pop()
+			}
+			lower = res[0].d
+		}
 	}
 	for len(cand) > 0 {
 		cur := cand.pop()

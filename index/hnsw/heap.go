@@ -140,4 +140,5 @@ type searchCtx struct {
 	gdst   []float32
 	ids    []uint32 // re-rank ids
 	gdst2  []float32
+	seeds  []item // entry points of a layer search
 }

@@ -94,10 +94,22 @@ func (g *Graph) Search(q []float32, k int, opt *SearchOptions) ([]Result, error)
 		return nil, nil
 	}
 	cur := item{s.dist(ep), ep}
-	for lc := maxL; lc > 0; lc-- {
+	for lc := maxL; lc > 1; lc-- {
 		cur = g.greedy(c, &s, cur, lc)
 	}
-	g.searchLayer(c, &s, cur, 0, ef, admit, strict, none)
+	// Level 1 is searched with a small beam instead of greedily, and all
+	// of the beam seeds level 0. A single greedy path sometimes ends in
+	// the wrong cluster of clustered data (CLIP embeddings are), and
+	// level 0 alone then needs a very wide ef to get out of it: on 1M
+	// vecgen vectors this lifts recall@10 at ef 128 from 0.982 to 0.995
+	// for a few hundred more distance computations.
+	seeds := append(c.seeds[:0], cur)
+	if maxL >= 1 {
+		g.searchLayer(c, &s, cur, 1, upperBeam(ef), nil, false, none)
+		seeds = append(seeds[:0], c.res...)
+	}
+	c.seeds = seeds
+	g.searchLayerFrom(c, &s, seeds, 0, ef, admit, strict, none)
 	cands := append(c.tmp[:0], c.res...)
 	if s.q8 != nil {
 		// Re-rank the best quantised candidates with float32.
@@ -123,6 +135,9 @@ func (g *Graph) Search(q []float32, k int, opt *SearchOptions) ([]Result, error)
 	c.tmp = cands
 	return g.results(cands, k), nil
 }
+
+// upperBeam is the beam width of the level-1 search for a level-0 ef.
+func upperBeam(ef int) int { return min(max(ef/16, 4), 16) }
 
 func (g *Graph) results(sorted []item, k int) []Result {
 	out := make([]Result, 0, min(k, len(sorted)))
