@@ -443,11 +443,24 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 		return pr
 	}
 	// Read the rest into a buffer of the file's size: large photos are
-	// read without the copies of a growing buffer.
-	buf := bytes.NewBuffer(make([]byte, 0, min(pr.size, maxSize)+bytes.MinRead))
+	// read without the copies of a growing buffer. Buffers are reused
+	// from file to file (nothing keeps data past this function), which
+	// spares the page faults and zeroing of a fresh multi-megabyte
+	// allocation per photo.
+	bp, _ := l.files.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer l.files.Put(bp)
+	want := int(min(pr.size, maxSize)) + bytes.MinRead
+	if cap(*bp) < want {
+		*bp = make([]byte, 0, want)
+	}
+	buf := bytes.NewBuffer((*bp)[:0])
 	buf.Write(head[:n])
 	_, err = buf.ReadFrom(io.LimitReader(f, maxSize+1-int64(n)))
 	data := buf.Bytes()
+	*bp = data[:0] // keep a buffer ReadFrom had to grow
 	f.Close()
 	if err != nil {
 		pr.skip, pr.problem = reasonUnreadable, err.Error()
