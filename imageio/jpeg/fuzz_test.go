@@ -2,12 +2,14 @@ package jpeg
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"testing"
 )
 
-// FuzzDecode checks that arbitrary input never panics, that a successful
-// decode has consistent dimensions, and that DecodeConfig agrees with it.
+// FuzzDecode checks that arbitrary input never panics, that the fast and
+// legacy entropy decoders agree, that a successful decode has consistent
+// dimensions, and that DecodeConfig agrees with it.
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.jpg")
 	for _, name := range files {
@@ -19,6 +21,14 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		scale := []int{1, 2, 4, 8}[len(data)%4]
 		img, err := Decode(bytes.NewReader(data), &Options{MaxPixels: 1 << 20, Scale: scale})
+		// The fast decoder must behave exactly like the legacy one.
+		legacy, errLegacy := decode(&decoder{data: data, maxPixels: 1 << 20, scale: scale, noFast: true})
+		if fmt.Sprint(err) != fmt.Sprint(errLegacy) {
+			t.Fatalf("fast decoder error %v, legacy %v", err, errLegacy)
+		}
+		if err == nil && !bytes.Equal(img.Pix, legacy.Pix) {
+			t.Fatalf("fast decoder pixels differ from the legacy decoder's")
+		}
 		if err != nil {
 			return
 		}

@@ -17,6 +17,16 @@ type huffTable struct {
 	// fastAC resolves, for AC tables, a code and its extra bits together
 	// when both fit in lutBits: value<<16 | run<<8 | total length, or 0.
 	fastAC [1 << lutBits]int32
+	// fast is the table of the fast scan decoder (scanfast.go), built by
+	// buildFast: for the next fastBits bits, a whole code and its extra
+	// bits as value<<16 | fastEOB | run<<8 | total length, or 0 (code or
+	// extra bits longer than fastBits). For DC tables the run is 0; for
+	// AC tables ZRL is run 15 with value 0, and fastEOB marks a symbol
+	// ending the block (size 0 and run other than 15).
+	fast *[1 << fastBits]int32
+	// skip is the AC skipping table of the fast decoder, built by
+	// buildSkip (see skipLenMask).
+	skip *[1 << skipBits]uint16
 }
 
 func newHuffTable(counts [16]int, vals []byte) (*huffTable, error) {
@@ -90,10 +100,16 @@ type bitReader struct {
 	fake   uint // number of the low bits of acc that are zero fill
 	marker bool // stopped at a marker (pos is at its 0xFF)
 	eof    bool // stopped at the end of the data
+	// lim is, for the fast decoder, the last position from which 8 bytes
+	// free of 0xFF can be loaded (set by slowRefill; -1: unknown, or a
+	// marker was reached), and ff the position of the next 0xFF byte
+	// (len(data) if none; -1: unknown); win is data[:lim+8].
+	lim, ff int
+	win     []byte
 }
 
 func (br *bitReader) reset(data []byte, pos int) {
-	*br = bitReader{data: data, pos: pos}
+	*br = bitReader{data: data, pos: pos, lim: -1, ff: -1}
 }
 
 // fill tops the accumulator up to more than 56 bits.
@@ -216,4 +232,123 @@ func (br *bitReader) decode(t *huffTable) (uint8, error) {
 	// No code matches: libjpeg warns, consumes 17 bits and returns 0.
 	br.n -= 17
 	return 0, nil
+}
+
+// fastBits is the look-up width of huffTable.fast.
+const fastBits = 12
+
+// fastEOB flags an end-of-block symbol in huffTable.fast entries.
+const fastEOB = 1 << 12
+
+// buildFast fills t.fast (once).
+func (t *huffTable) buildFast() {
+	if t.fast != nil {
+		return
+	}
+	f := new([1 << fastBits]int32)
+	for i := range f {
+		sym, l, ok := t.peek(uint64(i) << (64 - fastBits))
+		if !ok || l > fastBits {
+			continue
+		}
+		run, size := uint(sym>>4), uint(sym&15)
+		if l+size > fastBits {
+			continue
+		}
+		var v int32
+		if size > 0 {
+			v = int32(i>>(fastBits-l-size)) & (1<<size - 1)
+			if v < 1<<(size-1) {
+				v += -1<<size + 1
+			}
+		}
+		e := v<<16 | int32(run)<<8 | int32(l+size)
+		if size == 0 && run != 15 {
+			e = fastEOB | int32(l) // ends the block (for AC tables)
+		}
+		f[i] = e
+	}
+	t.fast = f
+}
+
+// skipBits is the look-up width of huffTable.skip.
+const skipBits = 13
+
+// A skip table entry describes the complete AC symbols (codes and extra
+// bits) at the start of the window: the bits they take (skipLenMask), the
+// number of coefficients they cover (run+1 each, 16 for ZRL, 1 for the end
+// of block; at most 63) shifted by skipAdvSh, and skipEOB when the last of
+// them ends the block. A count of skipLong+run is one symbol whose code is
+// in the window but whose extra bits are not (length up to 29). When not
+// even the first code is in the window, the entry is skipNone. Both counts
+// exceed any block's.
+const (
+	skipLenMask = 63 // lengths are below 32: bit 5 is zero
+	skipEOB     = 64
+	skipAdvSh   = 9
+	skipLong    = 64
+	skipNone    = 127 << skipAdvSh
+)
+
+// buildSkip fills t.skip (once): an AC table for decoding blocks of which
+// only the DC coefficient is used, resolving several symbols per look-up.
+func (t *huffTable) buildSkip() {
+	if t.skip != nil {
+		return
+	}
+	sk := new([1 << skipBits]uint16)
+	for i := range sk {
+		win := uint64(i) << (64 - skipBits)
+		used, adv := uint(0), uint(0)
+		e := uint16(skipNone)
+		for {
+			// Bits past the window read as zeros; a symbol is taken only
+			// when its code and extra bits are in the window.
+			sym, l, ok := t.peek(win << used)
+			if !ok || used+l > skipBits {
+				break
+			}
+			run, size := uint(sym>>4), uint(sym&15)
+			eob := size == 0 && run != 15
+			a := run + 1
+			if eob {
+				a = 1
+			}
+			if used+l+size > skipBits {
+				if used == 0 {
+					e = uint16(l + size | (skipLong+run)<<skipAdvSh)
+				}
+				break
+			}
+			if adv+a > 63 {
+				break
+			}
+			used += l + size
+			adv += a
+			e = uint16(used | adv<<skipAdvSh)
+			if eob {
+				e |= skipEOB
+				break
+			}
+		}
+		sk[i] = e
+	}
+	t.skip = sk
+}
+
+// peek decodes the code at the top of the left-aligned bits la (JPEG
+// F.2.2.3), like decode: with the look-up table when the code is short,
+// else by code length. ok is false when no code of up to 16 bits matches.
+func (t *huffTable) peek(la uint64) (sym uint8, l uint, ok bool) {
+	if e := t.lut[la>>(64-lutBits)]; e != 0 {
+		return uint8(e >> 8), uint(e & 0xff), true
+	}
+	// Not a code of up to lutBits bits.
+	for l := uint(lutBits + 1); l <= 16; l++ {
+		code := int32(la >> (64 - l))
+		if code <= t.maxCode[l] {
+			return t.vals[(t.valPtr[l]+code)&0xFF], l, true
+		}
+	}
+	return 0, 0, false
 }

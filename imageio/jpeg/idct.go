@@ -240,45 +240,65 @@ func idct4x4(coef []int16, quant *[64]int32, dst []uint8, stride int) {
 	}
 }
 
-// idct2x2 is libjpeg's jpeg_idct_2x2 (1/4 scale).
+// idct2x2 is libjpeg's jpeg_idct_2x2 (1/4 scale). It reads rows and
+// columns 0, 1, 3, 5 and 7 only. libjpeg's shortcuts for columns and rows
+// whose AC terms are zero give exactly what the full formulas give (the
+// DC term is a multiple of 2^(CONST_BITS+2), so the rounding adds nothing,
+// and int32 wrap-around is the same), so they are not taken here.
 func idct2x2(coef []int16, quant *[64]int32, dst []uint8, stride int) {
-	var ws [16]int32 // 2 rows of 8 (columns 2, 4, 6 unused)
-	coef = coef[:64]
-	for col := 0; col < 8; col++ {
-		if col == 2 || col == 4 || col == 6 {
-			continue
-		}
-		if coef[8+col] == 0 && coef[24+col] == 0 && coef[40+col] == 0 && coef[56+col] == 0 {
-			dc := int32(coef[col]) * quant[col] << pass1Bits
-			ws[col], ws[8+col] = dc, dc
-			continue
-		}
-		tmp10 := int64(coef[col]) * int64(quant[col]) << (constBits + 2)
-		tmp0 := -int64(coef[56+col])*int64(quant[56+col])*fix0_720959822 +
-			int64(coef[40+col])*int64(quant[40+col])*fix0_850430095 -
-			int64(coef[24+col])*int64(quant[24+col])*fix1_272758580 +
-			int64(coef[8+col])*int64(quant[8+col])*fix3_624509785
+	c := (*[64]int16)(coef[:64])
+	// Pass 1: columns 0, 1, 3, 5, 7 into two rows.
+	col := func(i int) (int32, int32) {
+		tmp10 := int64(c[i]) * int64(quant[i]) << (constBits + 2)
+		tmp0 := -int64(c[56+i])*int64(quant[56+i])*fix0_720959822 +
+			int64(c[40+i])*int64(quant[40+i])*fix0_850430095 -
+			int64(c[24+i])*int64(quant[24+i])*fix1_272758580 +
+			int64(c[8+i])*int64(quant[8+i])*fix3_624509785
 		const sh = constBits - pass1Bits + 2
 		const rnd = 1 << (sh - 1)
-		ws[col] = int32((tmp10 + tmp0 + rnd) >> sh)
-		ws[8+col] = int32((tmp10 - tmp0 + rnd) >> sh)
+		return int32((tmp10 + tmp0 + rnd) >> sh), int32((tmp10 - tmp0 + rnd) >> sh)
 	}
-	for row := 0; row < 2; row++ {
-		w := ws[row*8 : row*8+8 : row*8+8]
-		out := dst[row*stride : row*stride+2 : row*stride+2]
-		if w[1] == 0 && w[3] == 0 && w[5] == 0 && w[7] == 0 {
-			v := rangeLimit[((int64(w[0])+(1<<(pass1Bits+2)))>>(pass1Bits+3))&1023]
-			out[0], out[1] = v, v
-			continue
-		}
-		tmp10 := int64(w[0]) << (constBits + 2)
-		tmp0 := -int64(w[7])*fix0_720959822 + int64(w[5])*fix0_850430095 -
-			int64(w[3])*fix1_272758580 + int64(w[1])*fix3_624509785
+	a0, b0 := col(0)
+	a1, b1 := col(1)
+	a3, b3 := col(3)
+	a5, b5 := col(5)
+	a7, b7 := col(7)
+	// Pass 2: the two rows.
+	row := func(w0, w1, w3, w5, w7 int32, out []uint8) {
+		tmp10 := int64(w0) << (constBits + 2)
+		tmp0 := -int64(w7)*fix0_720959822 + int64(w5)*fix0_850430095 -
+			int64(w3)*fix1_272758580 + int64(w1)*fix3_624509785
 		const sh = constBits + pass1Bits + 3 + 2
 		const rnd = 1 << (sh - 1)
+		out = out[:2]
 		out[0] = rangeLimit[((tmp10+tmp0+rnd)>>sh)&1023]
 		out[1] = rangeLimit[((tmp10-tmp0+rnd)>>sh)&1023]
 	}
+	row(a0, a1, a3, a5, a7, dst)
+	row(b0, b1, b3, b5, b7, dst[stride:])
+}
+
+// idct2x2Low is idct2x2 for a block whose coefficients other than 0, 1
+// and 8 are zero.
+func idct2x2Low(c *[64]int16, quant *[64]int32, dst []uint8, stride int) {
+	const sh1 = constBits - pass1Bits + 2
+	const rnd1 = 1 << (sh1 - 1)
+	// Pass 1: column 0 has rows 0 and 1; column 1 row 0 only (its odd
+	// part is zero, and (x<<15 + rnd1) >> sh1 is x<<2 exactly).
+	tmp10 := int64(c[0]) * int64(quant[0]) << (constBits + 2)
+	tmp0 := int64(c[8]) * int64(quant[8]) * fix3_624509785
+	a0, b0 := int32((tmp10+tmp0+rnd1)>>sh1), int32((tmp10-tmp0+rnd1)>>sh1)
+	w1 := int64(int32((int64(c[1])*int64(quant[1])<<(constBits+2) + rnd1) >> sh1))
+	// Pass 2: both rows have w1 in column 1 only.
+	const sh2 = constBits + pass1Bits + 3 + 2
+	const rnd2 = 1 << (sh2 - 1)
+	odd := w1 * fix3_624509785
+	r0 := dst[:2]
+	r0[0] = rangeLimit[((int64(a0)<<(constBits+2)+odd+rnd2)>>sh2)&1023]
+	r0[1] = rangeLimit[((int64(a0)<<(constBits+2)-odd+rnd2)>>sh2)&1023]
+	r1 := dst[stride : stride+2]
+	r1[0] = rangeLimit[((int64(b0)<<(constBits+2)+odd+rnd2)>>sh2)&1023]
+	r1[1] = rangeLimit[((int64(b0)<<(constBits+2)-odd+rnd2)>>sh2)&1023]
 }
 
 // idct1x1 is libjpeg's jpeg_idct_1x1 (1/8 scale): the rounded DC.

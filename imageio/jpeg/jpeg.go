@@ -82,6 +82,12 @@ func Decode(r io.Reader, opts *Options) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jpeg: read: %w", err)
 	}
+	return DecodeBytes(data, opts)
+}
+
+// DecodeBytes decodes the JPEG image in data like Decode, without copying
+// the data. data is only read, and not retained after the call.
+func DecodeBytes(data []byte, opts *Options) (*Image, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -93,7 +99,10 @@ func Decode(r io.Reader, opts *Options) (*Image, error) {
 	default:
 		return nil, fmt.Errorf("jpeg: Options.Scale %d is not 1, 2, 4 or 8", o.Scale)
 	}
-	d := &decoder{data: data, maxPixels: o.MaxPixels, scale: o.Scale}
+	return decode(&decoder{data: data, maxPixels: o.MaxPixels, scale: o.Scale})
+}
+
+func decode(d *decoder) (*Image, error) {
 	if err := d.run(false); err != nil {
 		return nil, err
 	}

@@ -38,10 +38,12 @@ func (d *decoder) setupPlane(c *component, p *plane) {
 	}
 	p.ss = ss
 	p.idct = idctFor(ss)
-	p.stride = c.rbw * ss
+	// The plane covers whole MCUs (bw x bh blocks), so that the fast
+	// decoder can store every block of an MCU unchecked.
+	p.stride = c.bw * ss
 	p.dw = divUp(d.width*c.h*ss, d.maxH*8)
 	p.dh = divUp(d.height*c.v*ss, d.maxV*8)
-	p.pix = make([]uint8, p.stride*c.rbh*ss)
+	p.pix = make([]uint8, p.stride*c.bh*ss)
 }
 
 // output runs the IDCT, upsampling and color conversion.
@@ -239,6 +241,9 @@ func (d *decoder) colorSpace3() int {
 type yccTables struct {
 	crR, cbB [256]int32
 	crG, cbG [256]int32
+	// The same with sampleRange's +256 offset folded in (for green as
+	// 256<<16 before the shift, which is exact), for convert.
+	crR256, cbB256, cbG256 [256]int32
 }
 
 func newYCCTables() *yccTables {
@@ -257,6 +262,9 @@ func newYCCTables() *yccTables {
 		t.cbB[i] = (fix1_77200*x + oneHalf) >> scaleBits
 		t.crG[i] = -fix0_71414 * x
 		t.cbG[i] = -fix0_34414*x + oneHalf
+		t.crR256[i] = t.crR[i] + 256
+		t.cbB256[i] = t.cbB[i] + 256
+		t.cbG256[i] = t.cbG[i] + 256<<16
 	}
 	return t
 }
@@ -267,16 +275,16 @@ func (t *yccTables) ycc(y, cb, cr int32) (int32, int32, int32) {
 }
 
 func (t *yccTables) convert(out, y, cb, cr []uint8) {
-	out = out[:len(y)*3]
 	cb = cb[:len(y)]
 	cr = cr[:len(y)]
-	for x := range y {
-		yy := int32(y[x]) + 256
+	out = out[:3*len(y)]
+	for x, v := range y {
+		yy := int32(v)
 		b, r := cb[x], cr[x]
 		o := out[3*x : 3*x+3 : 3*x+3]
-		o[0] = sampleRange[(yy+t.crR[r])&1023]
-		o[1] = sampleRange[(yy+(t.cbG[b]+t.crG[r])>>16)&1023]
-		o[2] = sampleRange[(yy+t.cbB[b])&1023]
+		o[0] = sampleRange[(yy+t.crR256[r])&1023]
+		o[1] = sampleRange[(yy+(t.cbG256[b]+t.crG[r])>>16)&1023]
+		o[2] = sampleRange[(yy+t.cbB256[b])&1023]
 	}
 }
 

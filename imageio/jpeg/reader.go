@@ -91,6 +91,12 @@ type decoder struct {
 	// decoded straight into them (nil otherwise).
 	planes []plane
 	blk    [64]int16 // the block being decoded into planes
+	// fast holds the fast decoder's state for the scan (scanfast.go).
+	fast []fastComp
+	// lastMarker caches lastMarkerPos: 0 before it is computed.
+	lastMarker int
+	// noFast disables the fast decoder (tests compare the two).
+	noFast bool
 }
 
 // need makes sure n bytes from d.pos are available.

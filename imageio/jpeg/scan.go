@@ -158,7 +158,27 @@ func (d *decoder) decodeScan(p []byte) error {
 }
 
 // decodeEntropy decodes the scan's entropy-coded data, which starts at d.pos.
+// A scan decoded straight into samples is tried with the fast decoder
+// first (see scanfast.go); if that gives up, the scan is decoded again.
 func (d *decoder) decodeEntropy(s *scan) error {
+	if d.planes != nil && !d.progressive && !d.noFast && d.fastOK(d.pos) {
+		start := d.pos
+		d.setupFast(s)
+		if ok, err := d.entropyPass(s, true); ok && err == nil {
+			return nil
+		}
+		d.pos = start
+		d.blk = [64]int16{} // the fast decoder may have stopped mid-block
+	}
+	_, err := d.entropyPass(s, false)
+	return err
+}
+
+// entropyPass decodes the scan, with the fast decoder if fast is set. With
+// fast set, it returns false (and maybe an error) where the fast decoder
+// gives up: on an invalid Huffman code, after a restart from which no
+// marker follows, and on any error.
+func (d *decoder) entropyPass(s *scan, fast bool) (bool, error) {
 	var br bitReader
 	br.reset(d.data, d.pos)
 
@@ -194,7 +214,10 @@ func (d *decoder) decodeEntropy(s *scan) error {
 				// Expect RSTn, then reset the decoder state.
 				unread, err := d.readRestart(&br, nextRST)
 				if err != nil {
-					return err
+					return false, err
+				}
+				if fast && !d.fastOK(br.pos) {
+					return false, nil
 				}
 				nextRST = (nextRST + 1) & 7
 				restartsLeft = d.restartInt
@@ -205,16 +228,34 @@ func (d *decoder) decodeEntropy(s *scan) error {
 			restartsLeft--
 		}
 		if !insufficient {
-			if eobrun, err = d.decodeMCU(&br, s, mx, my, &pred, eobrun); err != nil {
-				return err
+			if fast {
+				// Without restarts, go on to the end of the MCU row while
+				// no marker has been reached (check has nothing to find
+				// before; lastGoodIMCURow stays the same).
+				end := mcu + 1
+				if d.restartInt == 0 {
+					end = (my + 1) * mcusX
+				}
+				for {
+					if !d.fastMCU(&br, mx, my, &pred) {
+						return false, nil
+					}
+					if mcu+1 >= end || br.marker {
+						break
+					}
+					mcu++
+					mx++
+				}
+			} else if eobrun, err = d.decodeMCU(&br, s, mx, my, &pred, eobrun); err != nil {
+				return false, err
 			}
 			if insufficient, err = br.check(); err != nil {
-				return err
+				return false, err
 			}
 			if br.eof {
 				// libjpeg (via Pillow) fails when it tries to read past the
 				// end of the data, even for lookahead bits it does not use.
-				return truncated("entropy-coded data ends without a marker")
+				return false, truncated("entropy-coded data ends without a marker")
 			}
 		} else if d.planes != nil {
 			d.sampleMCU(nil, s, mx, my, nil) // skipped: zero coefficients
@@ -222,7 +263,7 @@ func (d *decoder) decodeEntropy(s *scan) error {
 	}
 	// Resume marker parsing where the entropy data stopped.
 	d.pos = br.pos
-	return nil
+	return true, nil
 }
 
 // decodeMCU decodes the blocks of MCU (mx, my) into the coefficient arrays,
