@@ -1,7 +1,6 @@
 package imageio
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -12,7 +11,7 @@ import (
 // pixels; CMYK/YCCK already converted the way Pillow converts them), at
 // 1/scale size in the DCT domain (scale 1, 2, 4 or 8).
 func decodeJPEG(data []byte, maxPixels int64, scale int) (*RGB, error) {
-	m, err := jpeg.Decode(bytes.NewReader(data), &jpeg.Options{MaxPixels: maxPixels, Scale: scale})
+	m, err := jpeg.DecodeBytes(data, &jpeg.Options{MaxPixels: maxPixels, Scale: scale})
 	if err != nil {
 		if errors.Is(err, jpeg.ErrUnsupported) {
 			return nil, fmt.Errorf("%v: %w", err, ErrUnsupported)
