@@ -1,20 +1,12 @@
 package imageio
 
-// ReduceMargin is how much larger than the requested minimum side a
-// reduced-size decode keeps the short side: DecodeReduced(data, lim, n)
-// returns a short side of at least ReduceMargin*n pixels. With a margin of
-// 2, a 12-megapixel photo decoded for CLIP's 224-pixel input comes out at
-// 1/4 size (1000x750). Measured on 12-megapixel photos (see
-// TestFastDecodeMargin in package clip), the embedding of a reduced decode
-// stays within cosine 0.9998 of the exact one for photo content with the
-// tiny fixture model (a margin of 1 gave 0.9976) and within 0.99999 with a
-// full-size ViT-B/32 of random weights.
-const ReduceMargin = 2
-
 // ReduceScale returns the DCT scale (1, 2, 4 or 8) DecodeReduced uses for a
 // width x height JPEG when the caller needs a short side of minSide: the
 // largest s that divides both width and height and leaves a short side of
-// at least ReduceMargin*minSide. minSide <= 0 gives 1 (no reduction).
+// at least minSide, the rule of Pillow's Image.draft and of libvips'
+// shrink-on-load. minSide <= 0 gives 1 (no reduction). A caller that wants
+// more pixels than its final size (a margin against the reduction's
+// blur) asks for a larger minSide.
 //
 // Divisibility matters: a reduced image of ceil(W/s) columns stands for
 // ceil(W/s)*s source columns, so a later resize to a fixed size would
@@ -26,7 +18,7 @@ func ReduceScale(width, height, minSide int) int {
 	}
 	short := min(width, height)
 	for _, s := range []int{8, 4, 2} {
-		if width%s == 0 && height%s == 0 && short/s >= ReduceMargin*minSide {
+		if width%s == 0 && height%s == 0 && short/s >= minSide {
 			return s
 		}
 	}

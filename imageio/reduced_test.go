@@ -15,26 +15,30 @@ import (
 
 func TestReduceScale(t *testing.T) {
 	for _, c := range []struct{ w, h, minSide, want int }{
-		{4000, 3000, 224, 4},  // 750 >= 448; 1/8 would give 375
-		{3000, 4000, 224, 4},  // orientation does not matter: short side
-		{6000, 4000, 224, 8},  // 500 >= 448
-		{4032, 3024, 224, 4},  // 756
-		{1024, 768, 224, 1},   // 384 < 448
-		{2000, 896, 224, 2},   // 448 exactly
-		{2000, 894, 224, 1},   // 447
+		{4000, 3000, 224, 8},  // 375 >= 224, like Pillow's draft
+		{4000, 3000, 448, 4},  // 750 >= 448; 1/8 would give 375
+		{3000, 4000, 448, 4},  // orientation does not matter: short side
+		{6000, 4000, 448, 8},  // 500 >= 448
+		{4032, 3024, 448, 4},  // 756
+		{4032, 3024, 224, 8},  // 378
+		{1024, 768, 448, 1},   // 384 < 448
+		{1024, 768, 224, 2},   // 384 >= 224, 192 < 224
+		{2000, 896, 448, 2},   // 448 exactly
+		{2000, 894, 448, 1},   // 447
 		{4000, 2669, 224, 1},  // 2669 is odd: no reduction
-		{4000, 2670, 224, 2},  // 1335 rows exactly
+		{4000, 2670, 448, 2},  // 1335 rows exactly
 		{4004, 3000, 224, 4},  // 4004 = 4*1001, not 8*k
 		{4000, 3000, 0, 1},    // no reduction asked
 		{4000, 3000, -5, 1},   //
-		{96, 72, 1, 8},        // 9 >= 2
-		{100, 100, 1, 4},      // 100 = 4*25
-		{8, 8, 1, 4},          // 1/8 gives 1 < 2
+		{96, 72, 2, 8},        // 9 >= 2
+		{100, 100, 2, 4},      // 100 = 4*25
+		{8, 8, 2, 4},          // 1/8 gives 1 < 2
+		{8, 8, 1, 8},          // 1 >= 1
 		{1, 1, 1, 1},          //
-		{240, 360, 15, 8},     // coffee: 30 >= 30
-		{240, 360, 16, 4},     // 30 < 32, 60 >= 32
-		{240, 360, 61, 1},     // 120 < 122
-		{240, 360, 60, 2},     // 120 >= 120
+		{240, 360, 30, 8},     // coffee: 30 >= 30
+		{240, 360, 32, 4},     // 30 < 32, 60 >= 32
+		{240, 360, 122, 1},    // 120 < 122
+		{240, 360, 120, 2},    // 120 >= 120
 		{1 << 20, 16, 224, 1}, // short side rules
 	} {
 		if got := ReduceScale(c.w, c.h, c.minSide); got != c.want {
@@ -52,10 +56,10 @@ func TestDecodeReducedOrientation(t *testing.T) {
 		minSide, scale int
 		golden         string
 	}{
-		{15, 8, "coffee_exif6_s8.rgb"},
-		{16, 4, "coffee_exif6_s4.rgb"},
-		{30, 4, "coffee_exif6_s4.rgb"},
-		{60, 2, "coffee_exif6_s2.rgb"},
+		{30, 8, "coffee_exif6_s8.rgb"},
+		{32, 4, "coffee_exif6_s4.rgb"},
+		{60, 4, "coffee_exif6_s4.rgb"},
+		{120, 2, "coffee_exif6_s2.rgb"},
 	} {
 		t.Run(fmt.Sprint(c.minSide), func(t *testing.T) {
 			img, info, err := DecodeReduced(data, Limits{}, c.minSide)
@@ -84,14 +88,14 @@ func TestDecodeReducedSameAsDecode(t *testing.T) {
 		minSide int
 	}{
 		{filepath.Join(clipDir, "images", "coffee_exif6.jpg"), 0},
-		{filepath.Join(clipDir, "images", "coffee_exif6.jpg"), 61},  // 240/2 < 122
-		{filepath.Join(clipDir, "images", "rocket.jpg"), 224},       // 427 < 448
+		{filepath.Join(clipDir, "images", "coffee_exif6.jpg"), 122}, // 240/2 < 122
+		{filepath.Join(clipDir, "images", "rocket.jpg"), 448},       // 427 < 448
 		{filepath.Join(clipDir, "images", "chelsea.png"), 1},        // not a JPEG
 		{filepath.Join("testdata", "orient6.png"), 1},               // not a JPEG, oriented
 		{filepath.Join("testdata", "orient8.webp"), 1},              //
 		{filepath.Join("testdata", "palette.gif"), 1},               //
 		{filepath.Join("jpeg", "testdata", "cmyk_101x77.jpg"), 1},   // odd size
-		{filepath.Join("testdata", "reduced_cmyk_96x72.jpg"), 19},   // 72/2 < 38
+		{filepath.Join("testdata", "reduced_cmyk_96x72.jpg"), 37},   // 72/2 < 37
 		{filepath.Join("jpeg", "testdata", "gray_101x77.jpg"), 100}, // larger than the image
 	} {
 		t.Run(filepath.Base(c.path), func(t *testing.T) {
@@ -121,10 +125,10 @@ func TestDecodeReducedVariants(t *testing.T) {
 		name           string
 		minSide, scale int
 	}{
-		{"reduced_gray_96x72.jpg", 18, 2},
-		{"reduced_cmyk_96x72.jpg", 9, 4},
-		{"reduced_prog420_160x96.jpg", 6, 8},
-		{"reduced_mixed_96x72.jpg", 4, 8},
+		{"reduced_gray_96x72.jpg", 36, 2},
+		{"reduced_cmyk_96x72.jpg", 18, 4},
+		{"reduced_prog420_160x96.jpg", 12, 8},
+		{"reduced_mixed_96x72.jpg", 8, 8},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			data := readTestdata(t, c.name)
@@ -156,14 +160,14 @@ func TestDecodeReducedVariants(t *testing.T) {
 // errors are Decode's.
 func TestDecodeReducedLimits(t *testing.T) {
 	data := cameraJPEG(t, 1600, 1200, 1)
-	if _, info, err := DecodeReduced(data, Limits{MaxPixels: 1600*1200 - 1}, 100); !errors.Is(err, ErrTooLarge) || info.Width != 1600 {
+	if _, info, err := DecodeReduced(data, Limits{MaxPixels: 1600*1200 - 1}, 200); !errors.Is(err, ErrTooLarge) || info.Width != 1600 {
 		t.Errorf("over the limit: %v, %+v", err, info)
 	}
-	img, _, err := DecodeReduced(data, Limits{MaxPixels: 1600 * 1200}, 75)
+	img, _, err := DecodeReduced(data, Limits{MaxPixels: 1600 * 1200}, 150)
 	if err != nil || img.Width != 200 || img.Height != 150 {
 		t.Fatalf("at the limit: %v", err)
 	}
-	_, _, errR := DecodeReduced(data[:len(data)/3], Limits{}, 75)
+	_, _, errR := DecodeReduced(data[:len(data)/3], Limits{}, 150)
 	_, _, errD := Decode(data[:len(data)/3], Limits{})
 	if (errR == nil) != (errD == nil) {
 		t.Errorf("truncated: DecodeReduced %v, Decode %v", errR, errD)
@@ -182,7 +186,7 @@ func TestDecodeReducedPreprocessClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	red, _, err := DecodeReduced(data, Limits{}, cfg.ShortestEdge)
+	red, _, err := DecodeReduced(data, Limits{}, 2*cfg.ShortestEdge)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +269,7 @@ func clamp8(v float64) uint8 { return uint8(max(0, min(255, v+0.5))) }
 // 224-pixel model input at each DCT scale (minSide chosen to force it).
 func BenchmarkDecodeReduced(b *testing.B) {
 	data := cameraJPEG(b, 4000, 3000, 1)
-	for _, c := range []struct{ scale, minSide int }{{1, 0}, {2, 700}, {4, 300}, {8, 150}} {
+	for _, c := range []struct{ scale, minSide int }{{1, 0}, {2, 1400}, {4, 600}, {8, 300}} {
 		b.Run(fmt.Sprintf("1/%d", c.scale), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {

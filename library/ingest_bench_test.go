@@ -19,8 +19,9 @@ import (
 
 // BenchmarkIngest12MP indexes a folder of 12-megapixel camera-like JPEGs
 // (4000x3000, 4:2:0, quality 90) with a full-size ViT-B/32 (random
-// weights) and the library's fast decoding, at batch sizes 8 and 16 (and
-// at 8 with the exact full-size decoding, for comparison), and compares
+// weights) and the library's default fast decoding (1/8 scale for these
+// photos), at batch sizes 8 and 16, and at 8 with `--decode fine` (1/4) and
+// the exact full-size decoding, for comparison, and compares
 // the pipeline with the model alone. Metrics:
 //
 //   - pipeline-img/s: Summary.ImagesPerSecond, the whole run;
@@ -54,6 +55,8 @@ func BenchmarkIngest12MP(b *testing.B) {
 	fast := benchEncoder(b)
 	exact := &clip.Encoder{Model: fast.Model, Tokenizer: fast.Tokenizer, Processor: fast.Processor,
 		Name: fast.Name, Fingerprint: fast.Fingerprint}
+	fine := &clip.Encoder{Model: fast.Model, Tokenizer: fast.Tokenizer, Processor: fast.Processor,
+		Name: fast.Name, Fingerprint: fast.Fingerprint, FastDecode: true, DecodeMargin: 2}
 	ctx := context.Background()
 	// Warm up (model buffers, the heap after generating the photos).
 	warm := filepath.Join(b.TempDir(), "warm")
@@ -73,7 +76,7 @@ func BenchmarkIngest12MP(b *testing.B) {
 		bs   int
 		enc  *clip.Encoder
 		name string
-	}{{8, fast, "batch=8"}, {16, fast, "batch=16"}, {8, exact, "batch=8/exact-decode"}} {
+	}{{8, fast, "batch=8"}, {16, fast, "batch=16"}, {8, fine, "batch=8/fine-decode"}, {8, exact, "batch=8/exact-decode"}} {
 		bs, enc := c.bs, c.enc
 		b.Run(c.name, func(b *testing.B) {
 			pure0, pureCPU0 := pureInference(b, enc, bs, max(n/bs, 2))

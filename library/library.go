@@ -63,8 +63,14 @@ type Options struct {
 	// model, and a different model is refused with ErrModelMismatch (use
 	// Reindex to change models).
 	Model string
-	// EncoderOptions configures model loading (hub access, pixel limits).
+	// EncoderOptions configures model loading (hub access, pixel limits)
+	// and, through DecodeMargin, how far large JPEGs are reduced.
 	EncoderOptions clip.EncoderOptions
+	// ExactDecode decodes every image at full size, giving the reference
+	// pipeline's pixels, instead of decoding large JPEGs at reduced size
+	// (clip.Encoder.FastDecode, the default). It is several times slower
+	// on camera photos.
+	ExactDecode bool
 	// ReadOnly opens without taking the write lock: searches run exactly
 	// over the catalog's vectors; writes fail.
 	ReadOnly bool
@@ -226,7 +232,7 @@ func (l *Library) loadModel(ctx context.Context) error {
 	// Indexing and search-by-example share the reduced-size decode: faster
 	// on large JPEGs, and an image searched by itself still matches itself.
 	eo := l.opts.EncoderOptions
-	eo.FastDecode = true
+	eo.FastDecode = !l.opts.ExactDecode
 	enc, err := l.opts.openEncoder(ctx, model, eo)
 	if err != nil {
 		return err

@@ -28,13 +28,15 @@ import (
 // libFlags are the flags every library command takes.
 type libFlags struct {
 	modelFlags
-	db string
+	db     string
+	decode string
 }
 
 func (f *libFlags) register(fs *flag.FlagSet) {
 	f.modelFlags.register(fs, "")
 	fs.Lookup("model").Usage = "CLIP checkpoint (Hub repo id or local directory); needed only when the library is created (default " + clip.DefaultModel + ")"
 	fs.StringVar(&f.db, "db", "", "library directory (default $SIGHT_DB, else the user's data dir)")
+	fs.StringVar(&f.decode, "decode", "fast", "how large JPEGs are decoded: fast (DCT-reduced to >= 1.5x the model's input, 1/8 for 12 MP), fine (>= 2x, 1/4 for 12 MP) or exact (full size, the reference pixels)")
 }
 
 func (f *libFlags) options(e *env) (string, library.Options, error) {
@@ -46,11 +48,21 @@ func (f *libFlags) options(e *env) (string, library.Options, error) {
 		}
 		dir = d
 	}
-	return dir, library.Options{
+	opts := library.Options{
 		Model:          f.model,
 		EncoderOptions: clip.EncoderOptions{Hub: f.hubOptions(e), Limits: imageio.Limits{MaxPixels: f.maxPixels}},
 		Logger:         e.log,
-	}, nil
+	}
+	switch f.decode {
+	case "fast":
+	case "fine":
+		opts.EncoderOptions.DecodeMargin = 2
+	case "exact":
+		opts.ExactDecode = true
+	default:
+		return "", library.Options{}, usageError{fmt.Sprintf("--decode %q: want fast, fine or exact", f.decode)}
+	}
+	return dir, opts, nil
 }
 
 // open opens the library for writing.

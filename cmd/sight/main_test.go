@@ -141,6 +141,14 @@ func TestLibraryCommands(t *testing.T) {
 	if code != 0 || strings.Contains(out, "chelsea") || len(strings.Fields(out)) != 3 {
 		t.Fatalf("similar: %q", out)
 	}
+	// Every decode mode finds a photo by itself (the fixtures are too
+	// small to be reduced, so all three decode them alike).
+	for _, mode := range []string{"fast", "fine", "exact"} {
+		code, out, stderr = sight(t, "", "search", "--db", db, "--decode", mode, "--image", filepath.Join(photos, "rocket.jpg"), "--limit", "1", "--format", "paths")
+		if code != 0 || filepath.Base(strings.TrimSpace(out)) != "rocket.jpg" {
+			t.Fatalf("search --decode %s: %d %q %s", mode, code, out, stderr)
+		}
+	}
 	code, out, _ = sight(t, "", "stats", "--db", db, "--format", "json")
 	var st map[string]any
 	json.Unmarshal([]byte(out), &st)
@@ -212,6 +220,7 @@ func TestUsageErrors(t *testing.T) {
 		{"embed", "--model", tinyModel},
 		{"search", "--db", t.TempDir(), "--format", "xml", "x"},
 		{"bench", "nothing"},
+		{"index", "--db", t.TempDir(), "--decode", "quick", "."},
 	} {
 		if code, _, stderr := sight(t, "", args...); code != 2 || stderr == "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
