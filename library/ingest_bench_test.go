@@ -15,6 +15,7 @@ import (
 	"github.com/sightsearch/sight/clip"
 	"github.com/sightsearch/sight/clip/tokenizer"
 	"github.com/sightsearch/sight/imageio"
+	"github.com/sightsearch/sight/internal/testimg"
 )
 
 // BenchmarkIngest12MP indexes a folder of 12-megapixel camera-like JPEGs
@@ -48,7 +49,7 @@ func BenchmarkIngest12MP(b *testing.B) {
 	photos := b.TempDir()
 	var bytes int64
 	for i := range n {
-		data := cameraJPEG(4000, 3000, uint64(i))
+		data := testimg.CameraJPEG(4000, 3000, uint64(i))
 		bytes += int64(len(data))
 		write(b, filepath.Join(photos, fmt.Sprintf("IMG_%04d.jpg", i)), data)
 	}
@@ -61,7 +62,7 @@ func BenchmarkIngest12MP(b *testing.B) {
 	// Warm up (model buffers, the heap after generating the photos).
 	warm := filepath.Join(b.TempDir(), "warm")
 	for i := range 4 {
-		write(b, filepath.Join(warm, fmt.Sprintf("IMG_%04d.jpg", i)), cameraJPEG(4000, 3000, uint64(1000+i)))
+		write(b, filepath.Join(warm, fmt.Sprintf("IMG_%04d.jpg", i)), testimg.CameraJPEG(4000, 3000, uint64(1000+i)))
 	}
 	if l, err := Open(ctx, b.TempDir(), Options{Encoder: fast}); err != nil {
 		b.Fatal(err)
@@ -121,7 +122,7 @@ func BenchmarkIngest12MP(b *testing.B) {
 func BenchmarkPrepare12MP(b *testing.B) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "IMG_0001.jpg")
-	write(b, path, cameraJPEG(4000, 3000, 1))
+	write(b, path, testimg.CameraJPEG(4000, 3000, 1))
 	enc := benchEncoder(b)
 	l, err := Open(context.Background(), filepath.Join(dir, "db"), Options{Encoder: enc})
 	if err != nil {

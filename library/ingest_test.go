@@ -1,13 +1,8 @@
 package library
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"image"
-	"image/jpeg"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +11,7 @@ import (
 
 	"github.com/sightsearch/sight/clip"
 	"github.com/sightsearch/sight/imageio"
+	"github.com/sightsearch/sight/internal/testimg"
 )
 
 // TestOpenUsesFastDecode: a library loads its model with reduced-size
@@ -47,7 +43,7 @@ func TestFastDecodeSearchSelf(t *testing.T) {
 	ctx := context.Background()
 	photos := t.TempDir()
 	for i, size := range [][2]int{{1600, 1200}, {1200, 1600}, {2000, 1000}} {
-		write(t, filepath.Join(photos, "p"+strconv.Itoa(i)+".jpg"), cameraJPEG(size[0], size[1], uint64(i)))
+		write(t, filepath.Join(photos, "p"+strconv.Itoa(i)+".jpg"), testimg.CameraJPEG(size[0], size[1], uint64(i)))
 	}
 	write(t, filepath.Join(photos, "rocket.jpg"), fixtureImage(t, "rocket.jpg"))
 	l := openLib(t, t.TempDir())
@@ -82,51 +78,6 @@ func TestFastDecodeSearchSelf(t *testing.T) {
 			}
 		}
 	}
-}
-
-// cameraJPEG encodes a camera-like w x h photo: a smooth sky-to-ground
-// gradient, soft-edged shapes, fine texture and sensor noise; 4:2:0 at
-// quality 90, about 2.8 MB for 12 megapixels like a phone's photo.
-func cameraJPEG(w, h int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, 0x5151))
-	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	type blob struct{ x, y, r, v float64 }
-	blobs := make([]blob, 12)
-	for i := range blobs {
-		blobs[i] = blob{r.Float64() * float64(w), r.Float64() * float64(h), (0.03 + 0.15*r.Float64()) * float64(h), 80*r.Float64() - 40}
-	}
-	phase := r.Float64() * 10
-	for y := 0; y < h; y++ {
-		fy := float64(y) / float64(h)
-		for x := 0; x < w; x++ {
-			fx := float64(x) / float64(w)
-			v := 170 - 90*fy + 20*fx
-			for _, b := range blobs {
-				dx, dy := float64(x)-b.x, float64(y)-b.y
-				if d2 := dx*dx + dy*dy; d2 < b.r*b.r {
-					v += b.v * (1 - d2/(b.r*b.r))
-				}
-			}
-			if fy > 0.5 { // textured ground
-				v += 14 * math.Sin(float64(x)*0.35+phase) * math.Sin(float64(y)*0.21)
-			}
-			v += 4.5 * r.NormFloat64() // sensor noise
-			m.Y[m.YOffset(x, y)] = uint8(max(0, min(255, v+0.5)))
-		}
-	}
-	for y := 0; y < (h+1)/2; y++ {
-		fy := 2 * float64(y) / float64(h)
-		for x := 0; x < (w+1)/2; x++ {
-			i := m.COffset(2*x, 2*y)
-			m.Cb[i] = uint8(max(0, min(255, 150-50*fy+r.NormFloat64())))
-			m.Cr[i] = uint8(max(0, min(255, 115+30*fy+r.NormFloat64())))
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
-		panic(err) // encoding into memory cannot fail
-	}
-	return buf.Bytes()
 }
 
 func envInt(name string) int {

@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/sightsearch/sight/internal/testimg"
 )
 
 // syntheticPhoto makes a camera-like test image: smooth gradients, blobs,
@@ -91,59 +93,12 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// cameraJPEG encodes a camera-like w x h photo like library/ingest_test.go's
-// cameraJPEG: a smooth sky-to-ground gradient, soft-edged shapes, fine
-// texture and sensor noise; 4:2:0 at quality 90, about 2.8 MB for 12
-// megapixels like a phone's photo.
-func cameraJPEG(tb testing.TB, w, h int, seed uint64) []byte {
-	tb.Helper()
-	r := rand.New(rand.NewPCG(seed, 0x5151))
-	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	type blob struct{ x, y, r, v float64 }
-	blobs := make([]blob, 12)
-	for i := range blobs {
-		blobs[i] = blob{r.Float64() * float64(w), r.Float64() * float64(h), (0.03 + 0.15*r.Float64()) * float64(h), 80*r.Float64() - 40}
-	}
-	phase := r.Float64() * 10
-	for y := 0; y < h; y++ {
-		fy := float64(y) / float64(h)
-		for x := 0; x < w; x++ {
-			fx := float64(x) / float64(w)
-			v := 170 - 90*fy + 20*fx
-			for _, b := range blobs {
-				dx, dy := float64(x)-b.x, float64(y)-b.y
-				if d2 := dx*dx + dy*dy; d2 < b.r*b.r {
-					v += b.v * (1 - d2/(b.r*b.r))
-				}
-			}
-			if fy > 0.5 { // textured ground
-				v += 14 * math.Sin(float64(x)*0.35+phase) * math.Sin(float64(y)*0.21)
-			}
-			v += 4.5 * r.NormFloat64() // sensor noise
-			m.Y[m.YOffset(x, y)] = uint8(max(0, min(255, v+0.5)))
-		}
-	}
-	for y := 0; y < (h+1)/2; y++ {
-		fy := 2 * float64(y) / float64(h)
-		for x := 0; x < (w+1)/2; x++ {
-			i := m.COffset(2*x, 2*y)
-			m.Cb[i] = uint8(max(0, min(255, 150-50*fy+r.NormFloat64())))
-			m.Cr[i] = uint8(max(0, min(255, 115+30*fy+r.NormFloat64())))
-		}
-	}
-	var buf bytes.Buffer
-	if err := stdjpeg.Encode(&buf, m, &stdjpeg.Options{Quality: 90}); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // BenchmarkCamera decodes a 12-megapixel camera-like photo (4000x3000,
 // 4:2:0, quality 90) at each scale and reports the time per photo in ms,
 // with DecodeBytes (no copy of the data) and Decode from a bytes.Reader.
 // Run with -cpu 1 for the single-core figure.
 func BenchmarkCamera(b *testing.B) {
-	data := cameraJPEG(b, 4000, 3000, 1)
+	data := testimg.CameraJPEG(4000, 3000, 1)
 	for _, scale := range []int{8, 4, 2, 1} {
 		opts := &Options{Scale: scale}
 		run := func(b *testing.B, decode func() error) {

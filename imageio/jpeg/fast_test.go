@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+
+	"github.com/sightsearch/sight/internal/testimg"
 )
 
 // sameAsLegacy checks that data decodes at scale to the same pixels, or the
@@ -51,7 +53,7 @@ func firstDiff(a, b []byte) int {
 // which make the fast decoder hand the scan back).
 func TestFastDecoderMatchesLegacy(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.jpg")
-	inputs := map[string][]byte{"camera_640x480": cameraJPEG(t, 640, 480, 7)}
+	inputs := map[string][]byte{"camera_640x480": testimg.CameraJPEG(640, 480, 7)}
 	for _, f := range files {
 		inputs[filepath.Base(f)] = mustRead(t, f)
 	}
