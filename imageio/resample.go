@@ -239,18 +239,9 @@ func Resize(img *RGB, width, height, resample int) (*RGB, error) {
 // scale with r (a centre crop of an extreme-aspect image stays cheap).
 // r must lie within the width x height output.
 func ResizeRegion(img *RGB, width, height, resample int, r image.Rectangle) (*RGB, error) {
-	if err := checkResize(img, width, height, r); err != nil {
-		return nil, err
-	}
-	if width == img.Width && height == img.Height {
-		return cropRGB(img, r), nil
-	}
-	if resample == ResampleNearest {
-		return resizeNearest(img, width, height, r), nil
-	}
-	f, err := filterFor(resample)
-	if err != nil {
-		return nil, err
+	out, f, err := startResize(img, width, height, resample, r)
+	if out != nil || err != nil {
+		return out, err
 	}
 	needH := width != img.Width
 	needV := height != img.Height

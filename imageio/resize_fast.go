@@ -21,18 +21,9 @@ func ResizeFast(img *RGB, width, height, resample int) (*RGB, error) {
 // ResizeFastRegion returns the region r of ResizeFast(img, width, height,
 // resample), computing only that region, as ResizeRegion does for Resize.
 func ResizeFastRegion(img *RGB, width, height, resample int, r image.Rectangle) (*RGB, error) {
-	if err := checkResize(img, width, height, r); err != nil {
-		return nil, err
-	}
-	if width == img.Width && height == img.Height {
-		return cropRGB(img, r), nil
-	}
-	if resample == ResampleNearest {
-		return resizeNearest(img, width, height, r), nil
-	}
-	f, err := filterFor(resample)
-	if err != nil {
-		return nil, err
+	out, f, err := startResize(img, width, height, resample, r)
+	if out != nil || err != nil {
+		return out, err
 	}
 	needH := width != img.Width
 	needV := height != img.Height
@@ -111,17 +102,25 @@ func transpose(img *RGB) *RGB {
 	return out
 }
 
-// checkResize validates the arguments of a resize of img to width x height
-// that keeps region r.
-func checkResize(img *RGB, width, height int, r image.Rectangle) error {
+// startResize validates a resize of img to width x height that keeps
+// region r, and does it at once when it needs no filter (same size,
+// nearest neighbour); otherwise it returns the resample filter.
+func startResize(img *RGB, width, height, resample int, r image.Rectangle) (*RGB, filter, error) {
 	if width <= 0 || height <= 0 {
-		return fmt.Errorf("resize to %dx%d: size must be positive", width, height)
+		return nil, filter{}, fmt.Errorf("resize to %dx%d: size must be positive", width, height)
 	}
 	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) < 3*img.Width*img.Height {
-		return fmt.Errorf("resize: bad %dx%d source with %d bytes", img.Width, img.Height, len(img.Pix))
+		return nil, filter{}, fmt.Errorf("resize: bad %dx%d source with %d bytes", img.Width, img.Height, len(img.Pix))
 	}
 	if r.Empty() || !r.In(image.Rect(0, 0, width, height)) {
-		return fmt.Errorf("resize: region %v outside the %dx%d output", r, width, height)
+		return nil, filter{}, fmt.Errorf("resize: region %v outside the %dx%d output", r, width, height)
 	}
-	return nil
+	if width == img.Width && height == img.Height {
+		return cropRGB(img, r), filter{}, nil
+	}
+	if resample == ResampleNearest {
+		return resizeNearest(img, width, height, r), filter{}, nil
+	}
+	f, err := filterFor(resample)
+	return nil, f, err
 }
