@@ -74,6 +74,36 @@ func (f *libFlags) open(ctx context.Context, e *env) (*library.Library, error) {
 	return library.Open(ctx, dir, opts)
 }
 
+// lockWait is how long a writing command waits for another process to
+// release the library: enough for a search to finish, not for an index run.
+const lockWait = 15 * time.Second
+
+// openWaiting opens the library for writing like open, waiting up to
+// lockWait while another sight process (typically a search) holds it.
+func (f *libFlags) openWaiting(ctx context.Context, e *env) (*library.Library, error) {
+	dir, opts, err := f.options(e)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(lockWait)
+	delay := 50 * time.Millisecond
+	for told := false; ; told = true {
+		l, err := library.Open(ctx, dir, opts)
+		if !errors.Is(err, library.ErrLocked) || time.Now().After(deadline) {
+			return l, err
+		}
+		if !told {
+			fmt.Fprintf(e.stderr, "waiting for another sight process to release %s...\n", dir)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
 // openSearch opens the library for searching (read-only if another process
 // writes it).
 func (f *libFlags) openSearch(ctx context.Context, e *env) (*library.Library, error) {
@@ -108,7 +138,7 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	if len(pos) == 0 {
 		return usageError{"give at least one folder, file, or - (paths on stdin)"}
 	}
-	lib, err := lf.open(ctx, e)
+	lib, err := lf.openWaiting(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -557,7 +587,7 @@ func runRm(ctx context.Context, e *env, args []string) error {
 	if len(pos) == 0 {
 		return usageError{"give paths or ids to remove"}
 	}
-	lib, err := lf.open(ctx, e)
+	lib, err := lf.openWaiting(ctx, e)
 	if err != nil {
 		return err
 	}

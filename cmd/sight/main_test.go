@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sightsearch/sight/library"
 	"github.com/sightsearch/sight/safetensors"
 )
 
@@ -228,5 +230,34 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if code, out, _ := sight(t, "", "help"); code != 0 || !strings.Contains(out, "search") {
 		t.Errorf("help: %d %s", code, out)
+	}
+}
+
+// TestIndexWaitsForLock: `sight index` waits while another process (here a
+// library opened in this process, which takes the same file lock) holds
+// the library briefly, then indexes.
+func TestIndexWaitsForLock(t *testing.T) {
+	db := t.TempDir()
+	if code, _, stderr := sight(t, "", "index", "--db", db, "--model", tinyModel, filepath.Join(fixtures, "images", "rocket.jpg")); code != 0 {
+		t.Fatalf("first index: %s", stderr)
+	}
+	held, err := library.Open(context.Background(), db, library.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan struct{})
+	go func() {
+		time.Sleep(400 * time.Millisecond)
+		held.Close()
+		close(released)
+	}()
+	code, out, stderr := sight(t, "", "index", "--db", db, filepath.Join(fixtures, "images", "chelsea.png"))
+	select {
+	case <-released:
+	default:
+		t.Fatal("index returned while the library was still held")
+	}
+	if code != 0 || !strings.Contains(stderr, "waiting for another sight process") || !strings.Contains(out, "1 added") {
+		t.Fatalf("index: exit %d, out %q, stderr %q", code, out, stderr)
 	}
 }
