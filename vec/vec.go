@@ -126,7 +126,7 @@ func DotU8I8Gather(dst []int32, q []int8, base []uint8, ids []uint32) {
 // checkRows panics unless every row ids[j] of dim elements lies within n
 // elements.
 func checkRows(fn string, ids []uint32, n, dim int) {
-	rows := uint32(min(n/dim, int(^uint32(0))))
+	rows := uint32(min(uint64(n/dim), uint64(^uint32(0))))
 	var hi uint32
 	for _, id := range ids {
 		hi = max(hi, id)
