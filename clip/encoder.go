@@ -190,7 +190,7 @@ const DefaultDecodeMargin = 1.5
 func (e *Encoder) Decode(data []byte) (*imageio.RGB, imageio.Info, error) {
 	if e.FastDecode {
 		m := e.DecodeMargin
-		if m <= 0 {
+		if !(m > 0) || math.IsInf(m, 1) { // 0, negative, NaN, +Inf
 			m = DefaultDecodeMargin
 		}
 		return imageio.DecodeReduced(data, e.Limits, int(math.Ceil(float64(e.DecodeMinSide())*m)))

@@ -25,15 +25,16 @@ func ReduceScale(width, height, minSide int) int {
 	return 1
 }
 
-// DecodeReduced decodes like Decode, for callers that will shrink the image
-// until its short side is minSide pixels (such as CLIP preprocessing): a
-// JPEG large enough is decoded at 1/2, 1/4 or 1/8 size in the DCT domain
-// (libjpeg-turbo's scaled IDCTs, djpeg -scale 1/N), several times faster
-// than a full decode, with the scale ReduceScale picks; orientation and
-// conversion to RGB then follow Decode exactly. The returned image is
-// W/s x H/s for the displayed size W x H, and Info still reports W x H.
-// Other formats, small JPEGs and minSide <= 0 decode exactly as Decode
-// does. The pixel limit applies to the original size.
+// DecodeReduced decodes like Decode, for callers that need a short side of
+// at least minSide pixels (CLIP preprocessing asks for a margin above its
+// input size): a JPEG large enough is decoded at 1/2, 1/4 or 1/8 size in
+// the DCT domain (libjpeg-turbo's scaled IDCTs, djpeg -scale 1/N), several
+// times faster than a full decode, with the scale ReduceScale picks;
+// orientation and conversion to RGB then follow Decode exactly. The
+// returned image is W/s x H/s for the displayed size W x H, with Scale set
+// to s, and Info still reports W x H. Other formats, small JPEGs and
+// minSide <= 0 decode exactly as Decode does. The pixel limit applies to
+// the original size.
 func DecodeReduced(data []byte, lim Limits, minSide int) (*RGB, Info, error) {
 	return decode(data, lim, minSide)
 }

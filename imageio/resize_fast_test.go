@@ -137,3 +137,35 @@ func BenchmarkResize12MPQuarter(b *testing.B) {
 		})
 	}
 }
+
+// TestPreprocessReducedUsesResizeFast: Preprocess resizes an image from a
+// reduced decode (Scale > 1) with ResizeFast and any other with the
+// Pillow-exact Resize.
+func TestPreprocessReducedUsesResizeFast(t *testing.T) {
+	cfg := loadCLIPConfig(t)
+	img, _, err := Decode(fixture(t, "astronaut.jpg"), Limits{}) // 512x512
+	if err != nil {
+		t.Fatal(err)
+	}
+	noResize := cfg
+	noResize.DoResize = false // the crop then keeps all of a 224x224 image
+	for _, c := range []struct {
+		scale  int
+		name   string
+		resize func(*RGB, int, int, int) (*RGB, error)
+	}{{0, "Resize", Resize}, {2, "ResizeFast", ResizeFast}} {
+		small, err := c.resize(img, 224, 224, cfg.Resample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := noResize.Preprocess(small, nil)
+		in := *img
+		in.Scale = c.scale
+		got := cfg.Preprocess(&in, nil)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("Scale %d: tensor differs at %d from %s's", c.scale, i, c.name)
+			}
+		}
+	}
+}

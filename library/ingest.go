@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -451,8 +452,12 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 	if bp == nil {
 		bp = new([]byte)
 	}
-	defer l.files.Put(bp)
-	want := int(min(pr.size, maxSize)) + bytes.MinRead
+	defer func() {
+		if cap(*bp) <= maxPooledFile { // one huge file is not kept around
+			l.files.Put(bp)
+		}
+	}()
+	want := int(min(pr.size, maxSize, math.MaxInt32)) + bytes.MinRead
 	if cap(*bp) < want {
 		*bp = make([]byte, 0, want)
 	}
@@ -484,6 +489,9 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 	pr.thumb = thumbnail(img, 256)
 	return pr
 }
+
+// maxPooledFile is the largest file buffer kept for reuse between photos.
+const maxPooledFile = 64 << 20
 
 func skipReason(err error) string {
 	switch {

@@ -34,6 +34,25 @@ func TestOpenUsesFastDecode(t *testing.T) {
 	if !l.enc.FastDecode {
 		t.Error("library encoder without FastDecode")
 	}
+	l.Close()
+	// --decode fine passes its margin through; --decode exact turns the
+	// reduced decode off.
+	l, err = Open(context.Background(), t.TempDir(), Options{Model: tinyModel,
+		EncoderOptions: clip.EncoderOptions{DecodeMargin: 2}, openEncoder: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !l.enc.FastDecode || l.enc.DecodeMargin != 2 {
+		t.Errorf("fine: FastDecode %v, DecodeMargin %v", l.enc.FastDecode, l.enc.DecodeMargin)
+	}
+	l.Close()
+	l, err = Open(context.Background(), t.TempDir(), Options{Model: tinyModel, ExactDecode: true, openEncoder: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.FastDecode || l.enc.FastDecode {
+		t.Error("ExactDecode: the encoder still decodes reduced")
+	}
 }
 
 // TestFastDecodeSearchSelf indexes large JPEGs (decoded reduced) and

@@ -248,8 +248,8 @@ func TestIndexWaitsForLock(t *testing.T) {
 	released := make(chan struct{})
 	go func() {
 		time.Sleep(400 * time.Millisecond)
+		close(released) // before Close: index cannot return earlier
 		held.Close()
-		close(released)
 	}()
 	code, out, stderr := sight(t, "", "index", "--db", db, filepath.Join(fixtures, "images", "chelsea.png"))
 	select {

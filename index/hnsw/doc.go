@@ -15,7 +15,7 @@
 // and starts level 0 from all of that beam, not from one greedy end point,
 // which keeps queries from getting stuck in the wrong cluster; and a new
 // node that every chosen neighbour prunes away is linked from the next
-// candidates, so no node is left unreachable. Nodes are
+// candidates, so that nodes are rarely left unreachable. Nodes are
 // numbered densely (uint32); vectors live in one contiguous []float32,
 // level-0 lists in one flat []uint32 of fixed-size records, upper-level
 // lists in one shared []uint32 addressed by a per-node offset, tombstones
