@@ -11,8 +11,9 @@
 // new node and when an existing node's full list is pruned, a greedy
 // descent through the upper levels and a beam search of width
 // EfConstruction (insert) or ef (search) on the lower ones. Two departures
-// from hnswlib: a search runs level 1 as a beam of width ef/16 (4 to 16)
-// and starts level 0 from all of that beam, not from one greedy end point,
+// from hnswlib: a search runs level 1 as a beam of width ef/16 (4 to 16;
+// SearchOptions.UpperBeam) and starts level 0 from all of that beam, not
+// from one greedy end point,
 // which keeps queries from getting stuck in the wrong cluster; and a new
 // node that every chosen neighbour prunes away is linked from the next
 // candidates, so that nodes are rarely left unreachable. Nodes are

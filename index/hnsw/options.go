@@ -151,6 +151,10 @@ type SearchOptions struct {
 	// Rerank is the number of best int8 candidates re-scored with float32
 	// (int8 mode only). Default max(3k, ef/2); at least k.
 	Rerank int
+	// UpperBeam is the width of the beam search on level 1, all of which
+	// seeds level 0. Default ef/16, within 4..16; a negative value descends
+	// level 1 greedily to one entry point, as hnswlib does.
+	UpperBeam int
 }
 
 // Result is one search hit.

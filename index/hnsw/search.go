@@ -104,9 +104,11 @@ func (g *Graph) Search(q []float32, k int, opt *SearchOptions) ([]Result, error)
 	// vecgen vectors this lifts recall@10 at ef 128 from 0.982 to 0.995
 	// for a few hundred more distance computations.
 	seeds := append(c.seeds[:0], cur)
-	if maxL >= 1 {
-		g.searchLayer(c, &s, cur, 1, upperBeam(ef), nil, false, none)
+	if beam := upperBeam(ef, so.UpperBeam); maxL >= 1 && beam > 0 {
+		g.searchLayer(c, &s, cur, 1, beam, nil, false, none)
 		seeds = append(seeds[:0], c.res...)
+	} else if maxL >= 1 {
+		seeds[0] = g.greedy(c, &s, cur, 1)
 	}
 	c.seeds = seeds
 	g.searchLayerFrom(c, &s, seeds, 0, ef, admit, strict, none)
@@ -136,8 +138,14 @@ func (g *Graph) Search(q []float32, k int, opt *SearchOptions) ([]Result, error)
 	return g.results(cands, k), nil
 }
 
-// upperBeam is the beam width of the level-1 search for a level-0 ef.
-func upperBeam(ef int) int { return min(max(ef/16, 4), 16) }
+// upperBeam is the beam width of the level-1 search for a level-0 ef and
+// SearchOptions.UpperBeam (0: ef/16 within 4..16; negative: none).
+func upperBeam(ef, opt int) int {
+	if opt != 0 {
+		return max(opt, 0)
+	}
+	return min(max(ef/16, 4), 16)
+}
 
 func (g *Graph) results(sorted []item, k int) []Result {
 	out := make([]Result, 0, min(k, len(sorted)))
