@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/sightsearch/sight/nn"
 	"github.com/sightsearch/sight/safetensors"
@@ -72,6 +73,9 @@ type encoder struct {
 	act                  func([]float32)
 }
 
+// poolSpin is how long the model's idle workers spin before parking.
+const poolSpin = 100 * time.Microsecond
+
 // Load reads dir/config.json and dir/model.safetensors (a Hugging Face CLIP
 // checkpoint directory).
 func Load(dir string) (*Model, error) {
@@ -113,8 +117,12 @@ func NewRandom(cfg Config, seed uint64) (*Model, error) {
 }
 
 // New builds a model from cfg and w after checking every tensor's size.
-// The model keeps references to w's slices (except q/k/v, which it stacks
-// into new buffers): do not modify them afterwards.
+// The model keeps references to w's embeddings, biases and norms: do not
+// modify them afterwards. The linear layers' weight matrices it packs and
+// does not keep (a packed float32 copy is its only copy of those, from
+// which SetPrecision derives the other precisions): once the caller drops
+// w, their memory is freed, and the model holds about one float32 copy of
+// the weights instead of two.
 func New(cfg Config, w Weights) (*Model, error) {
 	if err := w.check(cfg); err != nil {
 		return nil, err
@@ -139,6 +147,11 @@ func New(cfg Config, w Weights) (*Model, error) {
 	}
 	m.workspaces.New = func() any { return new(workspace) }
 	m.pool = nn.NewPool(0)
+	// A forward pass is ~100 parallel loops a few µs apart: the workers
+	// spin between them instead of parking (which costs a wake-up of tens
+	// of µs each time). The pool stops spinning by itself when the
+	// machine has no CPU to spare.
+	m.pool.SetSpin(poolSpin)
 	// The workers reference only the pool, so an unreachable model can be
 	// collected; its workers stop then (or at Close).
 	runtime.AddCleanup(m, func(p *nn.Pool) { p.Close() }, m.pool)
@@ -156,7 +169,7 @@ func norm(w NormWeights, eps float64) nn.Norm {
 
 func linear(w LinearWeights, in, out int) nn.Linear {
 	l := nn.Linear{W: w.W, B: w.B, In: in, Out: out}
-	l.Prepack()
+	l.ReleaseW()
 	return l
 }
 

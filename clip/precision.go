@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sightsearch/sight/nn"
+	"github.com/sightsearch/sight/nn/gemm"
 )
 
 // Precision selects the arithmetic of the model's linear layers (the
@@ -16,6 +17,14 @@ type Precision = nn.Precision
 // fast only with the matching instructions (gemm.KernelBF16 and
 // qgemm.Kernel name the kernels in use): AVX512-BF16 and AVX512-VNNI;
 // elsewhere their portable kernels are slower than FP32.
+//
+// Int8 in the text tower keeps its first encoder layer and the text
+// projection in bf16 (in float32 where the CPU has no bf16 kernel): the
+// first layer writes into a residual stream that is still small (token
+// plus position embeddings), so its quantisation errors weigh most, and
+// the projection's errors reach the embedding unaveraged. Measured on
+// ViT-B/32, all-int8 text embeddings have cosine 0.99931 against float32,
+// with these two kept 0.99966, for 9% more weight bytes.
 const (
 	FP32 = nn.FP32 // float32 products
 	BF16 = nn.BF16 // bfloat16 weights and inputs, float32 sums
@@ -51,16 +60,16 @@ func (m *Model) SetTowerPrecision(text, image Precision) error {
 		p, old  Precision
 		linears []named
 	}{
-		{"text", text, m.textPrec, m.text.linears(named{"text_projection", &m.textProj})},
-		{"image", image, m.imagePrec, m.vision.linears(named{"patch_embedding", &m.patch}, named{"visual_projection", &m.visualProj})},
+		{"text", text, m.textPrec, m.text.linears(true, named{"text_projection", &m.textProj, true})},
+		{"image", image, m.imagePrec, m.vision.linears(false, named{"patch_embedding", &m.patch, false}, named{"visual_projection", &m.visualProj, false})},
 	}
 	for ti, tower := range towers {
 		for _, l := range tower.linears {
-			if err := l.SetPrecision(tower.p); err != nil {
+			if err := l.SetPrecision(l.precision(tower.p)); err != nil {
 				// Put the model back as it was (those precisions worked).
 				for _, done := range towers[:ti+1] {
 					for _, l := range done.linears {
-						_ = l.SetPrecision(done.old)
+						_ = l.SetPrecision(l.precision(done.old))
 					}
 				}
 				return fmt.Errorf("clip: set the %s tower to %v: %s: %w", tower.name, tower.p, l.name, err)
@@ -75,15 +84,29 @@ func (m *Model) SetTowerPrecision(text, image Precision) error {
 type named struct {
 	name string
 	*nn.Linear
+	// sensitive: Int8 runs this layer in bf16 (see the precisions).
+	sensitive bool
 }
 
-// linears lists the encoder's linear layers after extra.
-func (e *encoder) linears(extra ...named) []named {
+// precision returns the precision l runs in when its tower is set to p.
+func (l named) precision(p Precision) Precision {
+	if p != Int8 || !l.sensitive {
+		return p
+	}
+	if gemm.KernelBF16() == "go" {
+		return FP32 // the portable bf16 kernel is slower than float32
+	}
+	return BF16
+}
+
+// linears lists the encoder's linear layers after extra; with
+// firstSensitive, those of the first layer are marked sensitive.
+func (e *encoder) linears(firstSensitive bool, extra ...named) []named {
 	ls := extra
 	for i := range e.layers {
 		l := &e.layers[i]
-		for _, n := range []named{{"q/k/v", &l.qkv}, {"out_proj", &l.out}, {"fc1", &l.fc1}, {"fc2", &l.fc2}} {
-			ls = append(ls, named{fmt.Sprintf("layer %d %s", i, n.name), n.Linear})
+		for _, n := range []named{{"q/k/v", &l.qkv, false}, {"out_proj", &l.out, false}, {"fc1", &l.fc1, false}, {"fc2", &l.fc2, false}} {
+			ls = append(ls, named{fmt.Sprintf("layer %d %s", i, n.name), n.Linear, firstSensitive && i == 0})
 		}
 	}
 	return ls

@@ -19,7 +19,8 @@ type Task interface {
 
 // Pool is a fixed set of worker goroutines for the parallel parts of a
 // forward pass: attention heads, norms, activations and int8 products
-// (float32 and bf16 products run on the gemm.Pool it holds, see GEMM). It
+// (float32 and bf16 products run on the gemm.Pool it holds, see GEMM,
+// which borrows these same workers for them). It
 // also owns per-worker scratch memory, so that a steady-state forward pass
 // does not allocate.
 //
@@ -35,9 +36,15 @@ type Pool struct {
 	// parking on their start channel: the loops of a forward pass follow
 	// each other within microseconds, faster than a parked goroutine
 	// wakes.
-	spin    atomic.Int64  // spinning time in ns (0: park at once)
-	gen     atomic.Uint64 // incremented to start a loop
-	pending atomic.Int32  // workers (other than the caller) still in the loop
+	spin atomic.Int64  // spinning time in ns (0: park at once)
+	gen  atomic.Uint64 // incremented to start a loop
+	// ctl is the current loop's generation (high 32 bits), a closed bit
+	// (set once every chunk is claimed: no worker may join after it) and
+	// the number of workers that joined and have not yet left. The caller
+	// waits only for workers that joined, so a worker that is slow to wake
+	// (or descheduled) never holds up a loop it has no part in.
+	ctl     atomic.Uint64
+	joins   atomic.Int64  // joins of workers to loops, ever
 	waiting atomic.Uint64 // generation the caller is blocked on, or 0
 	// Spinning pays only while every worker has a CPU of its own. A
 	// spinning worker that starts a loop late was descheduled: the
@@ -60,6 +67,8 @@ type Pool struct {
 	// The tasks of the package's own parallel loops live here, so that
 	// starting one does not allocate.
 	apply applyTask
+	team  poolTeam
+	gang  gangTask
 	attn  attentionTask
 	norm  normTask
 	q     qTask
@@ -84,9 +93,9 @@ const (
 // poll for up to d before blocking; 0, the default, blocks at once.
 // Spinning cuts the latency of forward passes made of many short loops
 // when the workers have CPUs of their own; it stops by itself for a while
-// when a worker is seen descheduled. It should stay off while the Pool's
-// gemm.Pool does much of the work (float32 and bf16 products), whose
-// workers it would keep from a CPU.
+// when a worker is seen descheduled. The float32 and bf16 products of the
+// Pool's gemm.Pool run on the same workers, so they spin between those
+// too.
 func (p *Pool) SetSpin(d time.Duration) {
 	if p != nil {
 		p.spin.Store(int64(max(d, 0)))
@@ -121,13 +130,16 @@ func NewPool(workers int) *Pool {
 	p := &Pool{workers: workers, start: make([]chan struct{}, workers), state: make([]atomic.Int32, workers),
 		done: make(chan uint64, 8), epoch: time.Now()}
 	p.contended.Store(-int64(spinBackoff) - 1)
-	p.gemm = gemm.NewPool(workers)
+	p.team.p = p
+	p.gemm = gemm.NewPoolOn(&p.team)
 	p.local = make([]*workerLocal, workers)
 	for i := range p.local {
 		p.local[i] = &workerLocal{gemm: gemm.NewPool(1)}
 	}
 	for i := 1; i < workers; i++ {
-		p.start[i] = make(chan struct{})
+		// Buffered: a starter that saw worker i parked never waits for
+		// it to reach its receive.
+		p.start[i] = make(chan struct{}, 1)
 		go p.work(i)
 	}
 	return p
@@ -157,13 +169,15 @@ func (p *Pool) Close() {
 	if p == nil {
 		return
 	}
+	// Before taking p.mu: a product holds its gemm.Pool's lock while it
+	// waits for p.mu.
+	p.gemm.Close()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return
 	}
 	p.closed = true
-	p.gemm.Close()
 	for _, c := range p.start[1:] {
 		close(c) // spinning workers park and then see it closed
 	}
@@ -177,12 +191,35 @@ func (p *Pool) work(id int) {
 			return
 		}
 		seen = g
+		if !p.join(g) {
+			continue // the loop was over before this worker got to it
+		}
 		p.runChunks(id)
-		if p.pending.Add(-1) == 0 && p.waiting.Load() == g {
+		if v := p.ctl.Add(^uint64(0)); v&ctlClosed != 0 && v&ctlCount == 0 && p.waiting.Load() == g {
 			select {
 			case p.done <- g:
-			default: // unreachable: at most two tokens are ever buffered
+			default: // unreachable: stale tokens are drained at each loop start
 			}
+		}
+	}
+}
+
+// Fields of Pool.ctl.
+const (
+	ctlClosed = 1 << 31
+	ctlCount  = ctlClosed - 1
+)
+
+// join enters the loop of generation g, unless it is closed or over.
+func (p *Pool) join(g uint64) bool {
+	for {
+		v := p.ctl.Load()
+		if v>>32 != g&0xffffffff || v&ctlClosed != 0 {
+			return false
+		}
+		if p.ctl.CompareAndSwap(v, v+1) {
+			p.joins.Add(1)
+			return true
 		}
 	}
 }
@@ -253,26 +290,43 @@ func (p *Pool) forLocked(n, minChunk int, t Task) {
 	for len(p.done) > 0 {
 		<-p.done
 	}
-	// Every worker joins (those not needed find no chunk left).
-	p.pending.Store(int32(p.workers - 1))
-	p.issued.Store(p.now())
-	g := p.gen.Add(1)
+	g := p.gen.Load() + 1 // only the holder of p.mu changes gen
+	p.ctl.Store(g & 0xffffffff << 32)
+	issued := p.now()
+	p.issued.Store(issued)
+	joins := p.joins.Load()
+	p.gen.Store(g)
+	spinning := false
 	for i := 1; i < p.workers; i++ {
 		if p.state[i].CompareAndSwap(parked, woken) {
 			p.start[i] <- struct{}{}
+		} else {
+			spinning = true
 		}
 	}
 	p.runChunks(0)
-	// Wait for the other workers: spin a while, then block until the last
-	// one reports this generation.
-	deadline := p.now() + p.spinTime()
-	for i := 0; p.pending.Load() != 0; i++ {
-		if i%256 == 255 && p.now() > deadline {
-			p.waiting.Store(g)
-			for p.pending.Load() != 0 && <-p.done != g {
+	// Every chunk is claimed: close the loop to latecomers, then wait for
+	// the workers that joined (spin a while, then block until the last
+	// one reports this generation).
+	v := p.ctl.Or(ctlClosed)
+	if spinning && v&ctlCount == 0 && p.joins.Load() == joins {
+		// No worker joined a loop that lasted long enough, although one
+		// was awake: it had no CPU (the caller may even have been
+		// waiting for the CPU it spun on).
+		if now := p.now(); now-issued > int64(lateStart) {
+			p.contended.Store(now)
+		}
+	}
+	if v&ctlCount != 0 {
+		deadline := p.now() + p.spinTime()
+		for i := 0; p.ctl.Load()&ctlCount != 0; i++ {
+			if i%256 == 255 && p.now() > deadline {
+				p.waiting.Store(g)
+				for p.ctl.Load()&ctlCount != 0 && <-p.done != g {
+				}
+				p.waiting.Store(0)
+				break
 			}
-			p.waiting.Store(0)
-			break
 		}
 	}
 	p.task = nil
@@ -308,6 +362,31 @@ func (p *Pool) worker(worker, n int) (*gemm.Pool, []float32) {
 		l.scratch = make([]float32, n)
 	}
 	return l.gemm, l.scratch[:n]
+}
+
+// poolTeam lets the pool's gemm.Pool run its products on the pool's
+// workers: one set of goroutines serves every parallel loop, so that
+// spinning workers (SetSpin) never keep a gemm worker from a CPU.
+type poolTeam struct{ p *Pool }
+
+func (t *poolTeam) Workers() int { return t.p.workers }
+
+func (t *poolTeam) RunTeam(g gemm.TeamTask) {
+	p := t.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gang = gangTask{g}
+	p.forLocked(p.workers, 1, &p.gang)
+	p.gang = gangTask{}
+}
+
+// gangTask runs a gemm.TeamTask once per item.
+type gangTask struct{ t gemm.TeamTask }
+
+func (g *gangTask) Run(worker, lo, hi int) {
+	for range hi - lo {
+		g.t.Work(worker)
+	}
 }
 
 // applyTask applies an in-place element-wise function to chunks of x.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -225,6 +226,41 @@ func poolStress(t *testing.T, spin time.Duration) {
 		}
 		if i%500 == 0 {
 			time.Sleep(2*spin + time.Millisecond) // let the workers park
+		}
+	}
+}
+
+// TestLinearReleaseW checks that a layer whose W was released computes
+// exactly what one keeping W computes, through every change of precision.
+func TestLinearReleaseW(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 30))
+	rows, in, out := 13, 200, 70
+	w := randSlice(r, out*in, 0.05)
+	keep := Linear{W: w, B: randSlice(r, out, 1), In: in, Out: out}
+	rel := Linear{W: slices.Clone(w), B: keep.B, In: in, Out: out}
+	keep.Prepack()
+	rel.ReleaseW()
+	rel.ReleaseW() // idempotent
+	if rel.W != nil {
+		t.Fatal("W kept after ReleaseW")
+	}
+	x := randSlice(r, rows*in, 1)
+	p := NewPool(2)
+	defer p.Close()
+	for _, prec := range []Precision{FP32, Int8, BF16, Int8, FP32, BF16, FP32} {
+		for _, l := range []*Linear{&keep, &rel} {
+			if err := l.SetPrecision(prec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rel.Precision() != prec {
+			t.Fatalf("released layer: Precision() = %v, want %v", rel.Precision(), prec)
+		}
+		want, got := make([]float32, rows*out), make([]float32, rows*out)
+		keep.Forward(want, x, rows, p)
+		rel.Forward(got, x, rows, p)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%v: released layer differs from the one keeping W", prec)
 		}
 	}
 }

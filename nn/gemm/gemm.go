@@ -43,6 +43,25 @@ func Pack(w []float32, n, k int) *Packed {
 // N is the number of outputs (rows of W).
 func (p *Packed) N() int { return p.n }
 
+// Unpack writes W back to dst as the row-major [n×k] matrix given to Pack
+// (the same values: packing only moves them). It panics if dst holds
+// fewer than n·k values.
+func (p *Packed) Unpack(dst []float32) {
+	n, k := p.n, p.k
+	if len(dst) < n*k {
+		panic(fmt.Sprintf("gemm: Unpack n=%d k=%d into len(dst)=%d", n, k, len(dst)))
+	}
+	for j0 := 0; j0 < n; j0 += nr {
+		pan := p.w[j0*k : j0*k+k*nr]
+		for c := 0; c < min(nr, n-j0); c++ {
+			row := dst[(j0+c)*k : (j0+c)*k+k]
+			for q := range row {
+				row[q] = pan[q*nr+c]
+			}
+		}
+	}
+}
+
 // K is the number of inputs (columns of W).
 func (p *Packed) K() int { return p.k }
 
@@ -220,6 +239,12 @@ func newJob(ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx, workers int) 
 		j.units = np
 		j.maxChunk = np
 		j.direct = !ks.bf16 && (k*4)%2048 != 0
+		if m <= mr {
+			// One micro-kernel call per panel: k is not blocked, so
+			// each panel streams from memory in one sweep and dst is
+			// written once.
+			j.kstep = k
+		}
 	}
 	return j
 }

@@ -5,7 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -199,8 +201,14 @@ func TestAPI(t *testing.T) {
 		bt := randSlice(rng, s.n*s.k)
 		bias := randSlice(rng, s.n)
 		dst := nanSlice(s.m * s.n)
-		Pack(bt, s.n, s.k).Mul(dst, a, s.m, bias, p)
+		pk := Pack(bt, s.n, s.k)
+		pk.Mul(dst, a, s.m, bias, p)
 		(&checker{t: t, name: "Packed.Mul", a: a, bt: bt, bias: bias, m: s.m, n: s.n, k: s.k}).check(dst)
+		un := nanSlice(s.n * s.k)
+		pk.Unpack(un)
+		if !slices.Equal(un, bt[:s.n*s.k]) {
+			t.Errorf("Unpack %v does not give back the packed matrix", s)
+		}
 
 		dst = nanSlice(s.m * s.n)
 		MulT(dst, a, bt, s.m, s.n, s.k, p)
@@ -412,4 +420,53 @@ func TestKernelName(t *testing.T) {
 		t.Errorf("Kernel() = %q, want %q (best of %d usable)", Kernel(), want, len(sets))
 	}
 	t.Logf("kernel %s, GOMAXPROCS %d", Kernel(), runtime.GOMAXPROCS(0))
+}
+
+// goTeam is a Team of plain goroutines started per call, for
+// TestPoolOnTeam.
+type goTeam struct {
+	workers int
+	calls   atomic.Int64
+}
+
+func (g *goTeam) Workers() int { return g.workers }
+
+func (g *goTeam) RunTeam(t TeamTask) {
+	g.calls.Add(1)
+	var wg sync.WaitGroup
+	for w := 1; w < g.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Work(w)
+		}()
+	}
+	t.Work(0)
+	t.Work(0) // a second call finds the product done
+	wg.Wait()
+}
+
+// TestPoolOnTeam checks products on a pool that borrows a team's
+// goroutines: the large ones go to the team, and all are exact.
+func TestPoolOnTeam(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	team := &goTeam{workers: 3}
+	pool := NewPoolOn(team)
+	for _, s := range []shape{{50, 768, 768}, {10, 512, 2048}, {300, 130, 90}, {3, 5, 7}} {
+		a, bt, bias := randSlice(rng, s.m*s.k), randSlice(rng, s.n*s.k), randSlice(rng, s.n)
+		dst := nanSlice(s.m * s.n)
+		Pack(bt, s.n, s.k).Mul(dst, a, s.m, bias, pool)
+		(&checker{t: t, name: "Packed.Mul on a team", a: a, bt: bt, bias: bias, m: s.m, n: s.n, k: s.k}).check(dst)
+	}
+	if team.calls.Load() != 3 {
+		t.Errorf("the team ran %d products, want 3 (the large ones)", team.calls.Load())
+	}
+	pool.Close()
+	dst := nanSlice(50 * 768)
+	a, bt := randSlice(rng, 50*768), randSlice(rng, 768*768)
+	Pack(bt, 768, 768).Mul(dst, a, 50, nil, pool)
+	(&checker{t: t, name: "Packed.Mul after Close", a: a, bt: bt, m: 50, n: 768, k: 768}).check(dst)
+	if team.calls.Load() != 3 {
+		t.Error("a closed pool still used its team")
+	}
 }

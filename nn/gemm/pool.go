@@ -17,6 +17,8 @@ type Pool struct {
 	start   []chan struct{} // start[i] wakes worker i (i ≥ 1)
 	wg      sync.WaitGroup
 	closed  bool
+	team    Team     // if not nil, runs the workers instead of start
+	work1   teamTask // p's share of a product, for team
 
 	job     job
 	next    atomic.Int64 // next tile to claim
@@ -57,6 +59,43 @@ func (p *Pool) putContext(c *context) {
 	p.freeMu.Unlock()
 }
 
+// Team is a fixed set of goroutines that a Pool can run its products on
+// instead of starting its own (see NewPoolOn), so that a program's
+// parallel loops of every kind share one set of workers: those can then
+// spin between loops without keeping each other from a CPU.
+type Team interface {
+	// Workers reports the number of goroutines, the caller of RunTeam
+	// included.
+	Workers() int
+	// RunTeam calls t.Work(worker) from the team's goroutines (worker 0
+	// being the caller, each worker number used by one goroutine at a
+	// time) until every goroutine has made at least one call or found
+	// the loop done, and returns when all calls have returned. A
+	// goroutine may make several calls.
+	RunTeam(t TeamTask)
+}
+
+// TeamTask is what a Pool hands to its Team: one worker's share of a
+// product.
+type TeamTask interface {
+	Work(worker int)
+}
+
+// teamTask runs worker shares of the pool's current product.
+type teamTask struct{ p *Pool }
+
+func (t *teamTask) Work(worker int) { t.p.runTiles(worker) }
+
+// NewPoolOn returns a pool that runs its large products on team's
+// goroutines (and starts none of its own). Its products still take turns;
+// the team may run other loops between them.
+func NewPoolOn(team Team) *Pool {
+	w := max(team.Workers(), 1)
+	p := &Pool{workers: w, scratch: make([][]float32, w), start: make([]chan struct{}, w), team: team}
+	p.work1.p = p
+	return p
+}
+
 // NewPool starts a pool of workers goroutines (the calling goroutine of
 // each product counts as one of them). workers ≤ 0 means
 // runtime.GOMAXPROCS(0).
@@ -87,6 +126,9 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
+	if p.team != nil {
+		return
+	}
 	for _, c := range p.start {
 		if c != nil {
 			close(c)
@@ -105,6 +147,10 @@ func (p *Pool) work(id int) {
 // held and the pool open.
 func (p *Pool) run(n int) {
 	p.next.Store(0)
+	if p.team != nil {
+		p.team.RunTeam(&p.work1)
+		return
+	}
 	p.wg.Add(n - 1)
 	for i := 1; i < n; i++ {
 		p.start[i] <- struct{}{}

@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""Generates vnni_amd64.s: the AVX-512 VNNI micro-kernels vnni1..vnni8.
+"""Generates vnni_amd64.s: the AVX-512 VNNI micro-kernels vnni1..vnni12.
+
+Registers: Z0..Z23 hold the int32 sums of up to 12 rows (two per row); in
+the loop Z24/Z25 hold four k of the W panel's 32 columns and Z26/Z27 the
+broadcast inputs; the epilogue reuses Z24..Z31.
 
 Run from this directory: python3 gen_asm.py > vnni_amd64.s
 """
 
 ROW_ADDR = ["(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)",
-            "(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R10)(R9*1)"]
+            "(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R10)(R9*1)",
+            "(R11)", "(R11)(R8*1)", "(R11)(R8*2)", "(R11)(R9*1)"]
+MAX_ROWS = 12
 
 out = []
 w = out.append
@@ -14,7 +20,7 @@ w("")
 w("//go:build !purego")
 w("")
 w('#include "textflag.h"')
-for r in range(1, 9):
+for r in range(1, MAX_ROWS + 1):
     w("")
     w(f"// func vnni{r}(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, e *epilogue)")
     w(f"TEXT ·vnni{r}(SB), NOSPLIT, $0-56")
@@ -23,37 +29,42 @@ for r in range(1, 9):
     w("\tMOVQ lda+16(FP), R8")
     w("\tLEAQ (R8)(R8*2), R9")
     w("\tLEAQ (SI)(R8*4), R10")
+    if r > 8:
+        w("\tLEAQ (R10)(R8*4), R11")
     w("\tMOVQ b+24(FP), BX")
     for i in range(2 * r):
         w(f"\tVPXORD Z{i}, Z{i}, Z{i}")
     w(f"loop{r}:")
-    w("\tVMOVDQU32 (BX), Z16")
-    w("\tVMOVDQU32 64(BX), Z17")
+    w("\tVMOVDQU32 (BX), Z24")
+    w("\tVMOVDQU32 64(BX), Z25")
     w("\tADDQ $128, BX")
     for i in range(r):
-        t = 18 + i % 2
+        t = 26 + i % 2
         w(f"\tVPBROADCASTD {ROW_ADDR[i]}, Z{t}")
-        w(f"\tVPDPBUSD Z16, Z{t}, Z{2*i}")
-        w(f"\tVPDPBUSD Z17, Z{t}, Z{2*i+1}")
+        w(f"\tVPDPBUSD Z24, Z{t}, Z{2*i}")
+        w(f"\tVPDPBUSD Z25, Z{t}, Z{2*i+1}")
     w("\tADDQ $4, SI")
     w("\tADDQ $4, R10")
+    if r > 8:
+        w("\tADDQ $4, R11")
     w("\tDECQ CX")
     w(f"\tJNZ loop{r}")
-    # epilogue
+    # epilogue: Z24/Z25 column sums of W, Z28/Z29 column scales, Z30/Z31
+    # biases, Z26/Z27 temporaries.
     w("\tMOVQ e+48(FP), R11")
     w("\tMOVQ 40(R11), R13")
     w("\tKMOVW R13, K1")
     w("\tSHRQ $16, R13")
     w("\tKMOVW R13, K2")
     w("\tMOVQ 0(R11), AX")
-    w("\tVMOVDQU32 (AX), Z20")
-    w("\tVMOVDQU32 64(AX), Z21")
+    w("\tVMOVDQU32 (AX), Z24")
+    w("\tVMOVDQU32 64(AX), Z25")
     w("\tMOVQ 8(R11), AX")
-    w("\tVMOVUPS (AX), Z22")
-    w("\tVMOVUPS 64(AX), Z23")
+    w("\tVMOVUPS (AX), Z28")
+    w("\tVMOVUPS 64(AX), Z29")
     w("\tMOVQ 16(R11), AX")
-    w("\tVMOVUPS.Z (AX), K1, Z24")
-    w("\tVMOVUPS.Z 64(AX), K2, Z25")
+    w("\tVMOVUPS.Z (AX), K1, Z30")
+    w("\tVMOVUPS.Z 64(AX), K2, Z31")
     w("\tMOVQ 24(R11), AX")
     w("\tMOVQ 32(R11), R12")
     w("\tMOVQ c+32(FP), DI")
@@ -62,17 +73,17 @@ for r in range(1, 9):
     for i in range(r):
         a, b = 2 * i, 2 * i + 1
         w(f"\tVPBROADCASTD {4*i}(R12), Z26")
-        w(f"\tVPMULLD Z20, Z26, Z27")
+        w(f"\tVPMULLD Z24, Z26, Z27")
         w(f"\tVPSUBD Z27, Z{a}, Z{a}")
-        w(f"\tVPMULLD Z21, Z26, Z27")
+        w(f"\tVPMULLD Z25, Z26, Z27")
         w(f"\tVPSUBD Z27, Z{b}, Z{b}")
         w(f"\tVCVTDQ2PS Z{a}, Z{a}")
         w(f"\tVCVTDQ2PS Z{b}, Z{b}")
         w(f"\tVBROADCASTSS {4*i}(AX), Z26")
         w(f"\tVMULPS Z26, Z{a}, Z{a}")
         w(f"\tVMULPS Z26, Z{b}, Z{b}")
-        w(f"\tVFMADD213PS Z24, Z22, Z{a}")
-        w(f"\tVFMADD213PS Z25, Z23, Z{b}")
+        w(f"\tVFMADD213PS Z30, Z28, Z{a}")
+        w(f"\tVFMADD213PS Z31, Z29, Z{b}")
         w(f"\tVMOVUPS Z{a}, K1, (DI)")
         w(f"\tVMOVUPS Z{b}, K2, 64(DI)")
         if i < r - 1:

@@ -52,7 +52,22 @@ func vnni7(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, e *epilogue)
 //go:noescape
 func vnni8(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, e *epilogue)
 
-// vnniRows calls the kernel for r rows (1 ≤ r ≤ 8). (A switch, not a
+//go:noescape
+func vnni9(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, e *epilogue)
+
+//go:noescape
+func vnni10(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, e *epilogue)
+
+//go:noescape
+func vnni11(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, e *epilogue)
+
+//go:noescape
+func vnni12(k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, e *epilogue)
+
+// maxRows is the most rows one kernel call takes.
+const maxRows = 12
+
+// vnniRows calls the kernel for r rows (1 ≤ r ≤ maxRows). (A switch, not a
 // table of funcs, so that e does not escape.)
 func vnniRows(r, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, e *epilogue) {
 	switch r {
@@ -70,8 +85,16 @@ func vnniRows(r, k4 int, a *uint8, lda int, b *int8, c *float32, ldc int, e *epi
 		vnni6(k4, a, lda, b, c, ldc, e)
 	case 7:
 		vnni7(k4, a, lda, b, c, ldc, e)
-	default:
+	case 8:
 		vnni8(k4, a, lda, b, c, ldc, e)
+	case 9:
+		vnni9(k4, a, lda, b, c, ldc, e)
+	case 10:
+		vnni10(k4, a, lda, b, c, ldc, e)
+	case 11:
+		vnni11(k4, a, lda, b, c, ldc, e)
+	default:
+		vnni12(k4, a, lda, b, c, ldc, e)
 	}
 }
 
@@ -87,6 +110,8 @@ func vnniBlock(p *Packed, dst []float32, x Rows, bias []float32, i0, i1, p0, p1 
 	n, kp := p.n, p.kp
 	var zeros [Panel]float32
 	var e epilogue
+	// Rows go in calls of equal size (each call reads the panel once).
+	calls := (i1 - i0 + maxRows - 1) / maxRows
 	for pj := p0; pj < p1; pj++ {
 		c0 := pj * Panel
 		nc := min(Panel, n-c0)
@@ -97,10 +122,11 @@ func vnniBlock(p *Packed, dst []float32, x Rows, bias []float32, i0, i1, p0, p1 
 		}
 		e.mask = 1<<uint(nc) - 1
 		b := &p.w[pj*Panel*kp]
-		for i := i0; i < i1; i += 8 {
-			r := min(8, i1-i)
+		for c, i := 0, i0; i < i1; c++ {
+			r := (i1 - i + calls - c - 1) / (calls - c)
 			e.xs, e.xz = &x.Scale[i], &x.Zero[i]
 			vnniRows(r, kp/4, &x.Q[i*kp], kp, b, &dst[i*n+c0], n, &e)
+			i += r
 		}
 	}
 }

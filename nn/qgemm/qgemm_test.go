@@ -56,7 +56,8 @@ func TestMulBlockMatchesGo(t *testing.T) {
 	t.Logf("kernel %s", Kernel())
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, s := range []struct{ m, n, k int }{
-		{1, 32, 4}, {3, 7, 5}, {8, 64, 64}, {9, 33, 130}, {17, 100, 768}, {64, 96, 3072}, {5, 1, 1},
+		{1, 32, 4}, {3, 7, 5}, {8, 64, 64}, {9, 33, 130}, {10, 40, 512}, {11, 33, 36}, {12, 64, 2048},
+		{13, 40, 8}, {17, 100, 768}, {23, 70, 100}, {50, 64, 768}, {64, 96, 3072}, {5, 1, 1},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(t *testing.T) {
 			w := randSlice(r, s.n*s.k, 0.05)
