@@ -127,7 +127,7 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	var lf libFlags
 	lf.register(fs)
 	prune := fs.Bool("prune", false, "remove library entries of files that are gone from the given folders")
-	batch := fs.Int("batch", 16, "images per model batch")
+	batch := fs.Int("batch", 8, "images per model batch")
 	workers := fs.Int("workers", 0, "decoding workers (default: number of CPUs)")
 	stats := fs.Bool("stats", false, "print throughput figures (pipeline and pure inference images/s)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
@@ -606,7 +606,7 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "reindex", "[--model M]: re-embed every image of the library (e.g. with a new model)")
 	var lf libFlags
 	lf.register(fs)
-	batch := fs.Int("batch", 16, "images per model batch")
+	batch := fs.Int("batch", 8, "images per model batch")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
