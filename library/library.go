@@ -56,6 +56,38 @@ var ErrModelMismatch = errors.New("library: model mismatch")
 // ErrLocked is returned when another process is writing the library.
 var ErrLocked = errors.New("library: another sight process is writing this library")
 
+// What a process holds the write lock for (LockedError.Purpose).
+const (
+	LockSearch  = "search"  // OpenForSearch: held for the length of a search
+	LockWrite   = "write"   // Open: indexing, serving, removing
+	lockReindex = "reindex" // Reindex
+)
+
+// LockedError is the error of opening a library for writing while another
+// process holds its lock. It matches ErrLocked (errors.Is).
+type LockedError struct {
+	Dir string
+	// PID is the holder's process id and Purpose what it opened the
+	// library for (LockSearch, LockWrite, "reindex"); 0 and "" when
+	// unknown.
+	PID     int
+	Purpose string
+}
+
+func (e *LockedError) Error() string {
+	holder := ""
+	switch {
+	case e.PID > 0 && e.Purpose != "":
+		holder = fmt.Sprintf(" (pid %d, %s)", e.PID, e.Purpose)
+	case e.PID > 0:
+		holder = fmt.Sprintf(" (pid %d)", e.PID)
+	}
+	return fmt.Sprintf("%v%s: %s", ErrLocked, holder, e.Dir)
+}
+
+// Is reports whether target is ErrLocked.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
 // Options configures [Open].
 type Options struct {
 	// Model is the checkpoint to use. For a new library it defaults to
@@ -81,6 +113,8 @@ type Options struct {
 	// Encoder, when set, is used instead of loading Model (benchmarks,
 	// tests, or sharing one loaded model between libraries).
 	Encoder *clip.Encoder
+	// lockPurpose is recorded in the lock file (LockWrite when empty).
+	lockPurpose string
 	// openEncoder replaces clip.OpenEncoder in tests of model handling.
 	openEncoder func(ctx context.Context, model string, opts clip.EncoderOptions) (*clip.Encoder, error)
 }
@@ -163,7 +197,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Library, error) {
 			return nil, fmt.Errorf("%w: a reindex is being completed in %s; retry in a moment", ErrLocked, dir)
 		}
 	} else {
-		f, err := lockDir(dir)
+		purpose := opts.lockPurpose
+		if purpose == "" {
+			purpose = LockWrite
+		}
+		f, err := lockDir(dir, purpose)
 		if err != nil {
 			return nil, err
 		}
@@ -193,6 +231,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Library, error) {
 // OpenForSearch opens dir for searching: as a writer when no other process
 // writes it (using the HNSW index), read-only otherwise.
 func OpenForSearch(ctx context.Context, dir string, opts Options) (*Library, error) {
+	opts.lockPurpose = LockSearch
 	l, err := Open(ctx, dir, opts)
 	if errors.Is(err, ErrLocked) {
 		opts.ReadOnly = true

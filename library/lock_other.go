@@ -10,15 +10,16 @@ import (
 
 // lockDir creates the lock file exclusively; a stale file left by a killed
 // process must be removed by hand on systems without flock.
-func lockDir(dir string) (*os.File, error) {
+func lockDir(dir, purpose string) (*os.File, error) {
 	path := filepath.Join(dir, "lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if os.IsExist(err) {
-		return nil, fmt.Errorf("%w: %s (remove %s if no sight process runs)", ErrLocked, dir, path)
+		return nil, &LockedError{Dir: dir + " (remove " + path + " if no sight process runs)"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("library: lock %s: %w", path, err)
 	}
+	fmt.Fprintf(f, "%d %s\n", os.Getpid(), purpose)
 	return f, nil
 }
 

@@ -24,7 +24,7 @@ var swapNames = [...]string{catalog.FileName, catalog.FileName + "-wal", catalog
 // old one and swapping it in only when complete: an interrupted reindex
 // leaves the old library as it was.
 func Reindex(ctx context.Context, dir string, opts Options, io IndexOptions) (Summary, error) {
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, lockReindex)
 	if err != nil {
 		return Summary{}, err
 	}

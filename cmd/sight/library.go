@@ -79,7 +79,8 @@ func (f *libFlags) open(ctx context.Context, e *env) (*library.Library, error) {
 const lockWait = 15 * time.Second
 
 // openWaiting opens the library for writing like open, waiting up to
-// lockWait while another sight process (typically a search) holds it.
+// lockWait while a search in another sight process holds it; a library
+// held by an index run, a server or a reindex fails at once.
 func (f *libFlags) openWaiting(ctx context.Context, e *env) (*library.Library, error) {
 	dir, opts, err := f.options(e)
 	if err != nil {
@@ -89,8 +90,12 @@ func (f *libFlags) openWaiting(ctx context.Context, e *env) (*library.Library, e
 	delay := 50 * time.Millisecond
 	for told := false; ; told = true {
 		l, err := library.Open(ctx, dir, opts)
-		if !errors.Is(err, library.ErrLocked) || time.Now().After(deadline) {
+		var le *library.LockedError
+		if !errors.As(err, &le) || time.Now().After(deadline) {
 			return l, err
+		}
+		if le.Purpose != library.LockSearch {
+			return nil, err // an index run or a server: no use waiting
 		}
 		if !told {
 			fmt.Fprintf(e.stderr, "waiting for another sight process to release %s...\n", dir)

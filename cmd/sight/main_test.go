@@ -233,15 +233,16 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestIndexWaitsForLock: `sight index` waits while another process (here a
-// library opened in this process, which takes the same file lock) holds
-// the library briefly, then indexes.
+// TestIndexWaitsForLock: `sight index` waits while a search in another
+// process (here a library opened for searching in this process, which
+// takes the same file lock) holds the library briefly, then indexes; a
+// library held by a writer fails at once.
 func TestIndexWaitsForLock(t *testing.T) {
 	db := t.TempDir()
 	if code, _, stderr := sight(t, "", "index", "--db", db, "--model", tinyModel, filepath.Join(fixtures, "images", "rocket.jpg")); code != 0 {
 		t.Fatalf("first index: %s", stderr)
 	}
-	held, err := library.Open(context.Background(), db, library.Options{})
+	held, err := library.OpenForSearch(context.Background(), db, library.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,5 +260,16 @@ func TestIndexWaitsForLock(t *testing.T) {
 	}
 	if code != 0 || !strings.Contains(stderr, "waiting for another sight process") || !strings.Contains(out, "1 added") {
 		t.Fatalf("index: exit %d, out %q, stderr %q", code, out, stderr)
+	}
+
+	writer, err := library.Open(context.Background(), db, library.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	start := time.Now()
+	code, _, stderr = sight(t, "", "index", "--db", db, filepath.Join(fixtures, "images", "astronaut.jpg"))
+	if code == 0 || strings.Contains(stderr, "waiting") || !strings.Contains(stderr, "write)") || time.Since(start) > 5*time.Second {
+		t.Fatalf("index while a writer holds the library: exit %d after %v, stderr %q", code, time.Since(start), stderr)
 	}
 }
