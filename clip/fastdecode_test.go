@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sightsearch/sight/imageio"
+	"github.com/sightsearch/sight/internal/testimg"
 )
 
 func TestDecodeMinSide(t *testing.T) {
@@ -129,8 +130,8 @@ func TestFastDecodeMargin(t *testing.T) {
 	}{
 		{"rocket 4000x2672", upscaledJPEG(t, "rocket.jpg", 4000, 2672), map[float64]float64{1.5: 0.995, 2: 0.999}},
 		{"astronaut 4000x4000", upscaledJPEG(t, "astronaut.jpg", 4000, 4000), map[float64]float64{1.5: 0.995, 2: 0.999}},
-		{"camera 4000x3000", cameraJPEG(t, 4000, 3000, 7), map[float64]float64{1.5: 0.97, 2: 0.995}},
-		{"camera 3000x4000", cameraJPEG(t, 3000, 4000, 8), map[float64]float64{1.5: 0.97, 2: 0.995}},
+		{"camera 4000x3000", testimg.TexturedJPEG(4000, 3000, 7), map[float64]float64{1.5: 0.97, 2: 0.995}},
+		{"camera 3000x4000", testimg.TexturedJPEG(3000, 4000, 8), map[float64]float64{1.5: 0.97, 2: 0.995}},
 	} {
 		ref, _, err := imageio.Decode(p.data, imageio.Limits{})
 		if err != nil {
@@ -165,29 +166,6 @@ func TestFastDecodeMargin(t *testing.T) {
 			}
 		}
 	}
-}
-
-// cameraJPEG encodes a camera-like w x h photo: smooth gradients, texture,
-// sensor noise; 4:2:0 at quality 90.
-func cameraJPEG(t testing.TB, w, h int, seed int64) []byte {
-	t.Helper()
-	rng := rand.New(rand.NewSource(seed))
-	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
-			v := 60 + 120*fx*fy + 30*float64((x/37+y/23)%2) + 12*float64(((x*x+y*3)>>4)%5) + rng.NormFloat64()*4
-			m.Y[m.YOffset(x, y)] = clamp8(v)
-		}
-	}
-	for y := 0; y < (h+1)/2; y++ {
-		for x := 0; x < (w+1)/2; x++ {
-			i := m.COffset(2*x, 2*y)
-			m.Cb[i] = clamp8(128 + 40*float64(x)/float64(w) - 20*float64(y)/float64(h) + rng.NormFloat64()*2)
-			m.Cr[i] = clamp8(128 - 30*float64(x)/float64(w) + 35*float64(y)/float64(h) + rng.NormFloat64()*2)
-		}
-	}
-	return encodeJPEG(t, m)
 }
 
 // upscaledJPEG enlarges a fixture photo to w x h (bicubic) and adds sensor

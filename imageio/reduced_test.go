@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
+	"github.com/sightsearch/sight/internal/testimg"
 	"math"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -159,7 +157,7 @@ func TestDecodeReducedVariants(t *testing.T) {
 // TestDecodeReducedLimits: the pixel limit is on the original size, and
 // errors are Decode's.
 func TestDecodeReducedLimits(t *testing.T) {
-	data := cameraJPEG(t, 1600, 1200, 1)
+	data := testimg.TexturedJPEG(1600, 1200, 1)
 	if _, info, err := DecodeReduced(data, Limits{MaxPixels: 1600*1200 - 1}, 200); !errors.Is(err, ErrTooLarge) || info.Width != 1600 {
 		t.Errorf("over the limit: %v, %+v", err, info)
 	}
@@ -181,7 +179,7 @@ func TestDecodeReducedLimits(t *testing.T) {
 // decode of a large camera-like photo is close to the exact one.
 func TestDecodeReducedPreprocessClose(t *testing.T) {
 	cfg := loadCLIPConfig(t)
-	data := cameraJPEG(t, 2000, 1500, 2)
+	data := testimg.TexturedJPEG(2000, 1500, 2)
 	full, _, err := Decode(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -236,39 +234,11 @@ func boxReduce(img *RGB, s int) *RGB {
 	return out
 }
 
-// cameraJPEG encodes a camera-like w x h photo (smooth gradients, texture,
-// sensor noise; 4:2:0, quality 90).
-func cameraJPEG(t testing.TB, w, h int, seed int64) []byte {
-	t.Helper()
-	rng := rand.New(rand.NewSource(seed))
-	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
-			v := 60 + 120*fx*fy + 30*float64((x/37+y/23)%2) + 12*float64(((x*x+y*3)>>4)%5) + rng.NormFloat64()*4
-			m.Y[m.YOffset(x, y)] = clamp8(v)
-		}
-	}
-	for y := 0; y < (h+1)/2; y++ {
-		for x := 0; x < (w+1)/2; x++ {
-			i := m.COffset(2*x, 2*y)
-			m.Cb[i] = clamp8(128 + 40*float64(x)/float64(w) - 20*float64(y)/float64(h) + rng.NormFloat64()*2)
-			m.Cr[i] = clamp8(128 - 30*float64(x)/float64(w) + 35*float64(y)/float64(h) + rng.NormFloat64()*2)
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func clamp8(v float64) uint8 { return uint8(max(0, min(255, v+0.5))) }
 
 // BenchmarkDecodeReduced decodes a 12-megapixel camera-like JPEG for a
 // 224-pixel model input at each DCT scale (minSide chosen to force it).
 func BenchmarkDecodeReduced(b *testing.B) {
-	data := cameraJPEG(b, 4000, 3000, 1)
+	data := testimg.TexturedJPEG(4000, 3000, 1)
 	for _, c := range []struct{ scale, minSide int }{{1, 0}, {2, 1400}, {4, 600}, {8, 300}} {
 		b.Run(fmt.Sprintf("1/%d", c.scale), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))

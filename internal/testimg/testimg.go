@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
+	mrand "math/rand"
 	"math/rand/v2"
 )
 
@@ -55,3 +56,34 @@ func CameraJPEG(w, h int, seed uint64) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TexturedJPEG encodes a w x h photo of gradients, a coarse checkerboard, a
+// fine aliasing-prone texture and sensor noise; 4:2:0 at quality 90. Its
+// near-Nyquist texture makes it the hard case for reduced-size decoding.
+// The same seed gives the same bytes.
+func TexturedJPEG(w, h int, seed int64) []byte {
+	rng := mrand.New(mrand.NewSource(seed))
+	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
+			v := 60 + 120*fx*fy + 30*float64((x/37+y/23)%2) + 12*float64(((x*x+y*3)>>4)%5) + rng.NormFloat64()*4
+			m.Y[m.YOffset(x, y)] = clamp8(v)
+		}
+	}
+	for y := 0; y < (h+1)/2; y++ {
+		for x := 0; x < (w+1)/2; x++ {
+			i := m.COffset(2*x, 2*y)
+			m.Cb[i] = clamp8(128 + 40*float64(x)/float64(w) - 20*float64(y)/float64(h) + rng.NormFloat64()*2)
+			m.Cr[i] = clamp8(128 - 30*float64(x)/float64(w) + 35*float64(y)/float64(h) + rng.NormFloat64()*2)
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
+		panic(err) // encoding into memory cannot fail
+	}
+	return buf.Bytes()
+}
+
+// clamp8 rounds v to the nearest 8-bit level.
+func clamp8(v float64) uint8 { return uint8(max(0, min(255, v+0.5))) }

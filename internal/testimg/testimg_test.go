@@ -19,3 +19,14 @@ func TestCameraJPEG(t *testing.T) {
 		t.Errorf("DecodeConfig: %+v, %v", cfg, err)
 	}
 }
+
+func TestTexturedJPEG(t *testing.T) {
+	a := TexturedJPEG(160, 120, 3)
+	if !bytes.Equal(a, TexturedJPEG(160, 120, 3)) || bytes.Equal(a, TexturedJPEG(160, 120, 4)) {
+		t.Error("not deterministic per seed")
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(a))
+	if err != nil || cfg.Width != 160 || cfg.Height != 120 {
+		t.Errorf("DecodeConfig: %+v, %v", cfg, err)
+	}
+}
