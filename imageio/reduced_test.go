@@ -234,7 +234,6 @@ func boxReduce(img *RGB, s int) *RGB {
 	return out
 }
 
-
 // BenchmarkDecodeReduced decodes a 12-megapixel camera-like JPEG for a
 // 224-pixel model input at each DCT scale (minSide chosen to force it).
 func BenchmarkDecodeReduced(b *testing.B) {
