@@ -371,25 +371,13 @@ func (l *Library) commit(ctx context.Context, u *unit, sum *Summary, progress *P
 	if err != nil {
 		return err
 	}
-	var newIDs []uint64
-	var newVecs [][]float32
-	for i, id := range res.IDs {
-		if res.New[i] {
-			newIDs, newVecs = append(newIDs, uint64(id)), append(newVecs, batch.Images[i].Vector)
-			sum.Added++
-			progress.Added++
-		} else {
-			sum.Duplicates++
-		}
+	added, err := l.indexApplied(ctx, res, batch.Images)
+	if err != nil {
+		return err
 	}
-	if err := l.idx.AddBatch(context.WithoutCancel(ctx), newIDs, newVecs); err != nil {
-		return fmt.Errorf("index: %w", err)
-	}
-	for _, id := range res.Orphaned {
-		if err := l.idx.Delete(uint64(id)); err != nil {
-			return err
-		}
-	}
+	sum.Added += added
+	progress.Added += added
+	sum.Duplicates += len(res.IDs) - added
 	for _, pr := range meta {
 		if pr.touched {
 			sum.Updated++
@@ -496,6 +484,29 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 
 // maxPooledFile is the largest file buffer kept for reuse between photos.
 const maxPooledFile = 64 << 20
+
+// indexApplied brings the vector index in line with a catalog batch just
+// applied: the vectors of the images it created are added, those of images
+// it left without a path are removed. It returns how many were created.
+// It runs even if ctx is cancelled: the catalog already holds the batch.
+func (l *Library) indexApplied(ctx context.Context, res catalog.Result, images []catalog.Image) (int, error) {
+	var ids []uint64
+	var vs [][]float32
+	for i, id := range res.IDs {
+		if res.New[i] {
+			ids, vs = append(ids, uint64(id)), append(vs, images[i].Vector)
+		}
+	}
+	if err := l.idx.AddBatch(context.WithoutCancel(ctx), ids, vs); err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	for _, id := range res.Orphaned {
+		if err := l.idx.Delete(uint64(id)); err != nil {
+			return 0, fmt.Errorf("index: %w", err)
+		}
+	}
+	return len(ids), nil
+}
 
 func skipReason(err error) string {
 	switch {
@@ -708,14 +719,7 @@ func (l *Library) Import(ctx context.Context, images []catalog.Image) error {
 	if err != nil {
 		return err
 	}
-	var ids []uint64
-	var vs [][]float32
-	for i, id := range res.IDs {
-		if res.New[i] {
-			ids, vs = append(ids, uint64(id)), append(vs, images[i].Vector)
-		}
-	}
-	if err := l.idx.AddBatch(context.WithoutCancel(ctx), ids, vs); err != nil {
+	if _, err := l.indexApplied(ctx, res, images); err != nil {
 		return err
 	}
 	return l.syncIndex(ctx)
