@@ -122,3 +122,29 @@ func TestDupes(t *testing.T) {
 		}
 	}
 }
+
+// TestImportMovesPath: importing an image under a path another image held
+// leaves that one without a path; it leaves the catalog and the index both.
+func TestImportMovesPath(t *testing.T) {
+	ctx := context.Background()
+	l := openLib(t, t.TempDir())
+	defer l.Close()
+	mk := func(name string, axis int) catalog.Image {
+		h := sha256.Sum256([]byte(name))
+		v := make([]float32, l.enc.Dim())
+		v[axis] = 1
+		return catalog.Image{Hash: h[:], Size: 1, Format: "png", Width: 8, Height: 8, Vector: v, Paths: []string{"/p/same.png"}}
+	}
+	for _, im := range []catalog.Image{mk("old", 0), mk("new", 1)} {
+		if err := l.Import(ctx, []catalog.Image{im}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := l.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Images != 1 || st.Vectors != 1 || st.Indexed != 1 {
+		t.Fatalf("stats %+v: want the replaced image gone from catalog and index", st)
+	}
+}
