@@ -9,7 +9,6 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -436,28 +435,11 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 		return pr
 	}
 	// Read the rest into a buffer of the file's size: large photos are
-	// read without the copies of a growing buffer. Buffers are reused
-	// from file to file (nothing keeps data past this function), which
-	// spares the page faults and zeroing of a fresh multi-megabyte
-	// allocation per photo.
-	bp, _ := l.files.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	defer func() {
-		if cap(*bp) <= maxPooledFile { // one huge file is not kept around
-			l.files.Put(bp)
-		}
-	}()
-	want := int(min(pr.size, maxSize, math.MaxInt32)) + bytes.MinRead
-	if cap(*bp) < want {
-		*bp = make([]byte, 0, want)
-	}
-	buf := bytes.NewBuffer((*bp)[:0])
+	// read without the copies of a growing buffer.
+	buf := bytes.NewBuffer(make([]byte, 0, min(pr.size, maxSize)+bytes.MinRead))
 	buf.Write(head[:n])
 	_, err = buf.ReadFrom(io.LimitReader(f, maxSize+1-int64(n)))
 	data := buf.Bytes()
-	*bp = data[:0] // keep a buffer ReadFrom had to grow
 	f.Close()
 	if err != nil {
 		pr.skip, pr.problem = reasonUnreadable, err.Error()
@@ -481,9 +463,6 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 	pr.thumb = thumbnail(img, 256)
 	return pr
 }
-
-// maxPooledFile is the largest file buffer kept for reuse between photos.
-const maxPooledFile = 64 << 20
 
 // indexApplied brings the vector index in line with a catalog batch just
 // applied: the vectors of the images it created are added, those of images

@@ -133,7 +133,6 @@ type Library struct {
 	syncMu   sync.Mutex // serialises syncIndex
 	synced   int64      // the change number index.seq holds; guarded by syncMu
 	active   activity
-	files    sync.Pool // *[]byte buffers that hold one file being indexed
 }
 
 // activity tracks index runs in progress, for status displays.
