@@ -17,13 +17,13 @@ import (
 	"github.com/sightsearch/sight/catalog"
 )
 
-// TestReviewChild is the child process of the tests below; it does what
-// SIGHT_REVIEW_MODE asks in the library SIGHT_REVIEW_DB, then exits without
+// TestWriterChild is the child process of the tests below; it does what
+// SIGHT_WRITER_MODE asks in the library SIGHT_WRITER_DB, then exits without
 // closing anything (as if killed at that moment) or is killed by its parent.
-func TestReviewChild(t *testing.T) {
-	mode, db := os.Getenv("SIGHT_REVIEW_MODE"), os.Getenv("SIGHT_REVIEW_DB")
+func TestWriterChild(t *testing.T) {
+	mode, db := os.Getenv("SIGHT_WRITER_MODE"), os.Getenv("SIGHT_WRITER_DB")
 	if mode == "" {
-		t.Skip("child process of the review tests")
+		t.Skip("child process of the multi-process tests")
 	}
 	ctx := context.Background()
 	fail := func(what string, err error) {
@@ -53,7 +53,7 @@ func TestReviewChild(t *testing.T) {
 		}
 		os.Exit(0)
 	case "reindex":
-		_, err := Reindex(ctx, db, Options{Model: os.Getenv("SIGHT_REVIEW_MODEL")}, IndexOptions{BatchSize: 2, Workers: 1})
+		_, err := Reindex(ctx, db, Options{Model: os.Getenv("SIGHT_WRITER_MODEL")}, IndexOptions{BatchSize: 2, Workers: 1})
 		if err != nil {
 			fail("reindex", err)
 		}
@@ -68,7 +68,7 @@ func reviewChild(t *testing.T, env ...string) *exec.Cmd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, "-test.run=^TestReviewChild$")
+	cmd := exec.Command(exe, "-test.run=^TestWriterChild$")
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	return cmd
@@ -92,7 +92,7 @@ func TestSyncWhileAnotherWriteIsApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	cmd := reviewChild(t, "SIGHT_REVIEW_MODE=syncrace", "SIGHT_REVIEW_DB="+db)
+	cmd := reviewChild(t, "SIGHT_WRITER_MODE=syncrace", "SIGHT_WRITER_DB="+db)
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("child: %v", err)
 	}
@@ -192,7 +192,7 @@ func TestReindexKilledMidway(t *testing.T) {
 	swapped, kills := false, 0
 	const rounds = 16 // the last one is not killed
 	for round := 0; round < rounds && !swapped; round++ {
-		cmd := reviewChild(t, "SIGHT_REVIEW_MODE=reindex", "SIGHT_REVIEW_DB="+db, "SIGHT_REVIEW_MODEL="+other)
+		cmd := reviewChild(t, "SIGHT_WRITER_MODE=reindex", "SIGHT_WRITER_DB="+db, "SIGHT_WRITER_MODEL="+other)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
