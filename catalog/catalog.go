@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -682,6 +683,31 @@ func (f Filter) IsZero() bool {
 	return f.PathGlob == "" && f.After.IsZero() && f.Before.IsZero() && f.MinWidth == 0 && f.MinHeight == 0 && len(f.Formats) == 0
 }
 
+// Matches reports whether an image passes f. It needs the image's Paths,
+// Format, Width, Height, TakenAt and MTime; it is the rule Catalog.Match
+// applies, for stores that filter in memory.
+func (f Filter) Matches(im Image) bool {
+	if f.MinWidth > 0 && im.Width < f.MinWidth || f.MinHeight > 0 && im.Height < f.MinHeight {
+		return false
+	}
+	if len(f.Formats) > 0 && !slices.ContainsFunc(f.Formats, func(s string) bool { return strings.EqualFold(s, im.Format) }) {
+		return false
+	}
+	if f.PathGlob != "" && !slices.ContainsFunc(im.Paths, func(p string) bool { return MatchGlob(f.PathGlob, p) }) {
+		return false
+	}
+	if !f.After.IsZero() || !f.Before.IsZero() {
+		t := im.MTime
+		if !im.TakenAt.IsZero() {
+			t = im.TakenAt
+		}
+		if !f.After.IsZero() && t.Before(f.After) || !f.Before.IsZero() && !t.Before(f.Before) {
+			return false
+		}
+	}
+	return true
+}
+
 // Match returns the ids of the images that pass f, as a set.
 func (c *Catalog) Match(ctx context.Context, f Filter) (map[int64]bool, error) {
 	q := `SELECT i.id, i.format, i.width, i.height, i.taken_at, p.path, p.mtime_ns FROM images i JOIN paths p ON p.image_id = i.id`
@@ -733,7 +759,7 @@ func (c *Catalog) Match(ctx context.Context, f Filter) (map[int64]bool, error) {
 			a.mtime = mt
 		}
 		if f.PathGlob != "" && !a.globOK {
-			a.globOK = matchGlob(f.PathGlob, string(p))
+			a.globOK = MatchGlob(f.PathGlob, string(p))
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -761,9 +787,10 @@ func (c *Catalog) Match(ctx context.Context, f Filter) (map[int64]bool, error) {
 	return out, nil
 }
 
-// matchGlob matches pattern against a path: the whole path, or, for a
-// pattern without a separator, the file name. "**" is not special.
-func matchGlob(pattern, path string) bool {
+// MatchGlob matches pattern (filepath.Match syntax) against a path: the
+// whole path, a trailing part of it, or, for a pattern without a separator,
+// the file name. "**" is not special.
+func MatchGlob(pattern, path string) bool {
 	if ok, _ := filepath.Match(pattern, path); ok {
 		return true
 	}

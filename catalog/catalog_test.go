@@ -151,6 +151,16 @@ func TestFilterAndReopen(t *testing.T) {
 					t.Fatalf("got %v, want %v", got, tt.want)
 				}
 			}
+			// Filter.Matches, the in-memory rule, agrees.
+			for _, id := range []int64{idA, idB} {
+				im, err := c.Image(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := tt.f.Matches(im); got != m[id] {
+					t.Errorf("Matches(image %d) = %v, Match says %v", id, got, m[id])
+				}
+			}
 		})
 	}
 	s, ok, err := c.LookupSkipped(ctx, "/photos/notes.txt")
