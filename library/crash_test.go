@@ -42,23 +42,23 @@ func checkConsistent(t *testing.T, db string) (images int64) {
 		t.Fatalf("reopen after kill: %v", err)
 	}
 	defer l.Close()
-	if err := l.cat.Check(ctx, l.enc.Dim()); err != nil {
+	if err := l.local.cat.Check(ctx, l.enc.Dim()); err != nil {
 		t.Fatal(err)
 	}
-	ids, err := l.cat.IDs(ctx)
+	ids, err := l.local.cat.IDs(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		if !l.idx.Contains(uint64(id)) {
+		if !l.local.idx.Contains(uint64(id)) {
 			t.Fatalf("catalog image %d has no vector in the index", id)
 		}
 	}
-	if l.idx.Len() != len(ids) {
-		t.Fatalf("index holds %d vectors, catalog %d images (orphans)", l.idx.Len(), len(ids))
+	if l.local.idx.Len() != len(ids) {
+		t.Fatalf("index holds %d vectors, catalog %d images (orphans)", l.local.idx.Len(), len(ids))
 	}
 	if len(ids) > 0 {
-		v, err := l.cat.Vector(ctx, ids[0])
+		v, err := l.local.cat.Vector(ctx, ids[0])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,7 +54,7 @@ func TestEXIFReachesCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	im, err := l.cat.Image(ctx, id)
+	im, err := l.local.cat.Image(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}

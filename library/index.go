@@ -43,87 +43,87 @@ const (
 // openIndex opens the search index. A writer opens the persistent HNSW
 // index and brings it up to date with the catalog; a read-only process
 // loads the catalog's vectors into an exact in-memory index.
-func (l *Library) openIndex(ctx context.Context) error {
-	dim := l.enc.Dim()
-	if l.readOnly {
+func (s *localStore) openIndex(ctx context.Context) error {
+	dim := s.dim
+	if s.readOnly {
 		fx := flat.New(dim)
-		err := l.cat.EachVector(ctx, func(id int64, v []float32) error {
+		err := s.cat.EachVector(ctx, func(id int64, v []float32) error {
 			return fx.Add(uint64(id), append([]float32(nil), v...))
 		})
 		if err != nil {
 			return fmt.Errorf("library: load vectors: %w", err)
 		}
-		l.idx = &flatIndex{fx}
+		s.idx = &flatIndex{fx}
 		return nil
 	}
-	dir := filepath.Join(l.dir, indexDirName)
-	opts := hnsw.Options{Dim: dim, M: l.opts.M, EfConstruction: l.opts.EfConstruction, Logger: quiet(l.log)}
+	dir := filepath.Join(s.dir, indexDirName)
+	opts := hnsw.Options{Dim: dim, M: s.m, EfConstruction: s.efc, Logger: quiet(s.log)}
 	g, err := hnsw.Open(dir, opts)
 	if err != nil {
 		if !errors.Is(err, hnsw.ErrCorrupt) && !errors.Is(err, hnsw.ErrOptions) {
 			return err
 		}
 		// The index is derived from the catalog: rebuild it.
-		l.log.Warn("search index unusable; rebuilding it from the catalog", "dir", dir, "err", err)
+		s.log.Warn("search index unusable; rebuilding it from the catalog", "dir", dir, "err", err)
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("library: remove damaged index %s: %w", dir, err)
 		}
-		if err := os.Remove(filepath.Join(l.dir, indexSeqName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(filepath.Join(s.dir, indexSeqName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 		if g, err = hnsw.Open(dir, opts); err != nil {
 			return err
 		}
 	}
-	l.idx = &hnswIndex{g: g}
-	return l.reconcile(ctx)
+	s.idx = &hnswIndex{g: g}
+	return s.reconcile(ctx)
 }
 
 // reconcile applies the catalog changes the index has not seen: it removes
 // vectors of deleted images and adds vectors of new ones.
-func (l *Library) reconcile(ctx context.Context) error {
-	have, err := l.readIndexSeq()
+func (s *localStore) reconcile(ctx context.Context) error {
+	have, err := s.readIndexSeq()
 	if err != nil {
 		return err
 	}
-	want, err := l.cat.Seq(ctx)
+	want, err := s.cat.Seq(ctx)
 	if err != nil {
 		return err
 	}
-	l.syncMu.Lock()
-	l.synced = have
-	l.syncMu.Unlock()
+	s.syncMu.Lock()
+	s.synced = have
+	s.syncMu.Unlock()
 	if have == want {
 		return nil
 	}
 	if have > want {
 		// The catalog is older than the index (restored from a backup?):
 		// start the index over.
-		l.log.Warn("search index is newer than the catalog; rebuilding it", "index_seq", have, "catalog_seq", want)
-		if err := l.idx.Close(); err != nil {
+		s.log.Warn("search index is newer than the catalog; rebuilding it", "index_seq", have, "catalog_seq", want)
+		if err := s.idx.Close(); err != nil {
 			return err
 		}
-		dir := filepath.Join(l.dir, indexDirName)
+		dir := filepath.Join(s.dir, indexDirName)
 		if err := os.RemoveAll(dir); err != nil {
 			return err
 		}
-		g, err := hnsw.Open(dir, hnsw.Options{Dim: l.enc.Dim(), M: l.opts.M, EfConstruction: l.opts.EfConstruction, Logger: quiet(l.log)})
+		g, err := hnsw.Open(dir, hnsw.Options{Dim: s.dim, M: s.m, EfConstruction: s.efc, Logger: quiet(s.log)})
 		if err != nil {
 			return err
 		}
-		l.idx = &hnswIndex{g: g}
+		s.idx = &hnswIndex{g: g}
 		have = 0
-		l.syncMu.Lock()
-		l.synced = 0
-		l.syncMu.Unlock()
+		s.syncMu.Lock()
+		s.synced = 0
+		s.syncMu.Unlock()
 	}
-	deleted, err := l.cat.DeletedSince(ctx, have)
+	deleted, err := s.cat.DeletedSince(ctx, have)
 	if err != nil {
 		return err
 	}
 	for _, id := range deleted {
-		if l.idx.Contains(uint64(id)) {
-			if err := l.idx.Delete(uint64(id)); err != nil {
+		if s.idx.Contains(uint64(id)) {
+			if err := s.idx.Delete(uint64(id)); err != nil {
 				return err
 			}
 		}
@@ -132,12 +132,12 @@ func (l *Library) reconcile(ctx context.Context) error {
 	var ids []uint64
 	var vs [][]float32
 	flush := func() error {
-		err := l.idx.AddBatch(ctx, ids, vs)
+		err := s.idx.AddBatch(ctx, ids, vs)
 		ids, vs = ids[:0], vs[:0]
 		return err
 	}
-	err = l.cat.EachVectorSince(ctx, have, func(id int64, v []float32) error {
-		if l.idx.Contains(uint64(id)) {
+	err = s.cat.EachVectorSince(ctx, have, func(id int64, v []float32) error {
+		if s.idx.Contains(uint64(id)) {
 			return nil
 		}
 		added++
@@ -154,9 +154,9 @@ func (l *Library) reconcile(ctx context.Context) error {
 		return fmt.Errorf("library: catch up index: %w", err)
 	}
 	if added > 0 || len(deleted) > 0 {
-		l.log.Info("search index caught up with the catalog", "added", added, "deleted", len(deleted))
+		s.log.Info("search index caught up with the catalog", "added", added, "deleted", len(deleted))
 	}
-	return l.syncIndex(ctx)
+	return s.syncIndex(ctx)
 }
 
 // syncIndex makes the index durable and records the catalog change number
@@ -169,43 +169,43 @@ func (l *Library) reconcile(ctx context.Context) error {
 // is recorded only once every change up to it is found applied; otherwise
 // the last recorded number stays and the writer still applying records it
 // with its own sync.
-func (l *Library) syncIndex(ctx context.Context) error {
-	if l.readOnly {
+func (s *localStore) syncIndex(ctx context.Context) error {
+	if s.readOnly {
 		return nil
 	}
-	l.syncMu.Lock()
-	defer l.syncMu.Unlock()
-	seq, err := l.cat.Seq(ctx)
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	seq, err := s.cat.Seq(ctx)
 	if err != nil {
 		return err
 	}
-	added, deleted, err := l.cat.ChangesBetween(ctx, l.synced, seq)
+	added, deleted, err := s.cat.ChangesBetween(ctx, s.synced, seq)
 	if err != nil {
 		return err
 	}
 	applied := true
 	for _, id := range added {
-		applied = applied && l.idx.Contains(uint64(id))
+		applied = applied && s.idx.Contains(uint64(id))
 	}
 	for _, id := range deleted {
-		applied = applied && !l.idx.Contains(uint64(id))
+		applied = applied && !s.idx.Contains(uint64(id))
 	}
-	if err := l.idx.Sync(); err != nil {
+	if err := s.idx.Sync(); err != nil {
 		return err
 	}
 	if !applied {
-		l.log.Debug("index sync: a change is still being applied; keeping the recorded change number", "recorded", l.synced, "catalog", seq)
+		s.log.Debug("index sync: a change is still being applied; keeping the recorded change number", "recorded", s.synced, "catalog", seq)
 		return nil
 	}
-	if err := writeFileAtomic(filepath.Join(l.dir, indexSeqName), []byte(strconv.FormatInt(seq, 10)+"\n")); err != nil {
+	if err := writeFileAtomic(filepath.Join(s.dir, indexSeqName), []byte(strconv.FormatInt(seq, 10)+"\n")); err != nil {
 		return err
 	}
-	l.synced = seq
+	s.synced = seq
 	return nil
 }
 
-func (l *Library) readIndexSeq() (int64, error) {
-	b, err := os.ReadFile(filepath.Join(l.dir, indexSeqName))
+func (s *localStore) readIndexSeq() (int64, error) {
+	b, err := os.ReadFile(filepath.Join(s.dir, indexSeqName))
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}

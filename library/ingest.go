@@ -292,7 +292,7 @@ func (l *Library) Index(ctx context.Context, sources []string, opts IndexOptions
 		sum.Pruned = n
 		runErr = err
 	}
-	if err := l.syncIndex(context.WithoutCancel(ctx)); err != nil && runErr == nil {
+	if err := l.sync(context.WithoutCancel(ctx)); err != nil && runErr == nil {
 		runErr = err
 	}
 	sum.Elapsed = time.Since(start).Seconds()
@@ -366,14 +366,11 @@ func (l *Library) commit(ctx context.Context, u *unit, sum *Summary, progress *P
 		}
 		batch.Images = append(batch.Images, im)
 	}
-	res, err := l.cat.Apply(context.WithoutCancel(ctx), batch)
+	res, err := l.st.Apply(context.WithoutCancel(ctx), batch)
 	if err != nil {
 		return err
 	}
-	added, err := l.indexApplied(ctx, res, batch.Images)
-	if err != nil {
-		return err
-	}
+	added := countNew(res)
 	sum.Added += added
 	progress.Added += added
 	sum.Duplicates += len(res.IDs) - added
@@ -403,13 +400,13 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 		return pr
 	}
 	pr.size, pr.mtime = st.Size(), st.ModTime()
-	known, err := l.cat.LookupPath(ctx, path)
+	known, err := l.st.LookupPath(ctx, path)
 	haveKnown := err == nil
 	if haveKnown && known.Size == pr.size && known.MTime == pr.mtime.UnixNano() {
 		pr.same = true
 		return pr
 	}
-	if s, ok, _ := l.cat.LookupSkipped(ctx, path); ok && s.Size == pr.size && s.MTime == pr.mtime.UnixNano() {
+	if s, ok, _ := l.st.LookupSkipped(ctx, path); ok && s.Size == pr.size && s.MTime == pr.mtime.UnixNano() {
 		pr.skip = reasonKnownBad
 		return pr
 	}
@@ -448,7 +445,7 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 	pr.size = int64(len(data))
 	h := sha256.Sum256(data)
 	pr.hash = h[:]
-	if id, err := l.cat.LookupHash(ctx, pr.hash); err == nil {
+	if id, err := l.st.LookupHash(ctx, pr.hash); err == nil {
 		pr.existing = id
 		pr.touched = haveKnown && known.ImageID == id
 		return pr
@@ -464,27 +461,15 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 	return pr
 }
 
-// indexApplied brings the vector index in line with a catalog batch just
-// applied: the vectors of the images it created are added, those of images
-// it left without a path are removed. It returns how many were created.
-// It runs even if ctx is cancelled: the catalog already holds the batch.
-func (l *Library) indexApplied(ctx context.Context, res catalog.Result, images []catalog.Image) (int, error) {
-	var ids []uint64
-	var vs [][]float32
-	for i, id := range res.IDs {
-		if res.New[i] {
-			ids, vs = append(ids, uint64(id)), append(vs, images[i].Vector)
+// countNew returns how many images of an applied batch were new.
+func countNew(res catalog.Result) int {
+	n := 0
+	for _, isNew := range res.New {
+		if isNew {
+			n++
 		}
 	}
-	if err := l.idx.AddBatch(context.WithoutCancel(ctx), ids, vs); err != nil {
-		return 0, fmt.Errorf("index: %w", err)
-	}
-	for _, id := range res.Orphaned {
-		if err := l.idx.Delete(uint64(id)); err != nil {
-			return 0, fmt.Errorf("index: %w", err)
-		}
-	}
-	return len(ids), nil
+	return n
 }
 
 func skipReason(err error) string {
@@ -536,7 +521,7 @@ func (l *Library) prune(ctx context.Context, w walkResult) (int, error) {
 		found[f] = true
 	}
 	var gone []string
-	err := l.cat.EachPath(ctx, func(e catalog.PathEntry) error {
+	err := l.st.EachPath(ctx, func(e catalog.PathEntry) error {
 		if found[e.Path] {
 			return nil
 		}
@@ -564,14 +549,8 @@ func (l *Library) prune(ctx context.Context, w walkResult) (int, error) {
 		return 0, nil
 	}
 	sort.Strings(gone)
-	ids, err := l.cat.RemovePaths(ctx, gone)
-	if err != nil {
+	if _, err := l.st.RemovePaths(ctx, gone); err != nil {
 		return 0, err
-	}
-	for _, id := range ids {
-		if err := l.idx.Delete(uint64(id)); err != nil {
-			return len(gone), err
-		}
 	}
 	return len(gone), nil
 }
@@ -603,6 +582,9 @@ func (l *Library) AddImage(ctx context.Context, data []byte) (id int64, added bo
 	if err := l.checkWritable(); err != nil {
 		return 0, false, err
 	}
+	if l.dir == "" {
+		return 0, false, errors.New("library: uploads need a library directory; this library's store is remote")
+	}
 	info, err := imageio.DecodeConfig(data)
 	if err != nil {
 		return 0, false, err
@@ -615,7 +597,7 @@ func (l *Library) AddImage(ctx context.Context, data []byte) (id int64, added bo
 		return 0, false, fmt.Errorf("%w: %dx%d pixels (limit %d)", imageio.ErrTooLarge, info.Width, info.Height, max)
 	}
 	h := sha256.Sum256(data)
-	if id, err := l.cat.LookupHash(ctx, h[:]); err == nil {
+	if id, err := l.st.LookupHash(ctx, h[:]); err == nil {
 		return id, false, nil
 	}
 	dir := filepath.Join(l.dir, UploadsDir)
@@ -634,7 +616,7 @@ func (l *Library) AddImage(ctx context.Context, data []byte) (id int64, added bo
 		os.Remove(path)
 		return 0, false, fmt.Errorf("%w: %s", imageio.ErrNotImage, strings.TrimPrefix(sum.Problems[0], path+": "))
 	}
-	e, err := l.cat.LookupPath(ctx, path)
+	e, err := l.st.LookupPath(ctx, path)
 	if err != nil {
 		return 0, false, err
 	}
@@ -656,23 +638,22 @@ func (l *Library) RemoveImage(ctx context.Context, id int64) error {
 	if err := l.checkWritable(); err != nil {
 		return err
 	}
-	im, err := l.cat.Image(ctx, id)
+	im, err := l.st.Image(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := l.cat.RemoveImage(ctx, id); err != nil {
+	if err := l.st.RemoveImage(ctx, id); err != nil {
 		return err
 	}
-	if err := l.idx.Delete(uint64(id)); err != nil {
-		return err
-	}
-	uploads := filepath.Join(l.dir, UploadsDir) + string(os.PathSeparator)
-	for _, p := range im.Paths {
-		if strings.HasPrefix(p, uploads) {
-			os.Remove(p)
+	if l.dir != "" {
+		uploads := filepath.Join(l.dir, UploadsDir) + string(os.PathSeparator)
+		for _, p := range im.Paths {
+			if strings.HasPrefix(p, uploads) {
+				os.Remove(p)
+			}
 		}
 	}
-	return l.syncIndex(ctx)
+	return nil
 }
 
 // Import adds images whose vectors were computed elsewhere (another Sight,
@@ -694,12 +675,8 @@ func (l *Library) Import(ctx context.Context, images []catalog.Image) error {
 			images[i].Model = l.model
 		}
 	}
-	res, err := l.cat.Apply(ctx, catalog.Batch{Images: images})
-	if err != nil {
+	if _, err := l.st.Apply(ctx, catalog.Batch{Images: images}); err != nil {
 		return err
 	}
-	if _, err := l.indexApplied(ctx, res, images); err != nil {
-		return err
-	}
-	return l.syncIndex(ctx)
+	return l.sync(ctx)
 }

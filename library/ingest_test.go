@@ -123,7 +123,7 @@ func TestIndexStopsEarly(t *testing.T) {
 					if mode == "cancel" {
 						cancel()
 					} else {
-						l.cat.Close()
+						l.local.cat.Close()
 					}
 				}
 			}

@@ -40,6 +40,7 @@ import (
 
 	"github.com/sightsearch/sight/catalog"
 	"github.com/sightsearch/sight/clip"
+	"github.com/sightsearch/sight/store"
 )
 
 // Meta keys stored in the catalog.
@@ -121,17 +122,15 @@ type Options struct {
 
 // Library is an open image library. Its methods are safe for concurrent use.
 type Library struct {
-	dir      string
+	dir      string // "" for a library over a remote store
 	opts     Options
-	cat      *catalog.Catalog
-	lock     *os.File // nil when read-only
-	idx      vectorIndex
+	st       store.Store
+	local    *localStore // st when it is the embedded store, else nil
+	lock     *os.File    // nil when read-only
 	enc      *clip.Encoder
 	model    string
 	readOnly bool
 	log      *slog.Logger
-	syncMu   sync.Mutex // serialises syncIndex
-	synced   int64      // the change number index.seq holds; guarded by syncMu
 	active   activity
 }
 
@@ -215,13 +214,43 @@ func Open(ctx context.Context, dir string, opts Options) (*Library, error) {
 		l.unlock()
 		return nil, err
 	}
-	l.cat = cat
+	l.local = &localStore{dir: dir, cat: cat, readOnly: opts.ReadOnly, log: log, m: opts.M, efc: opts.EfConstruction}
+	l.st = l.local
 	if err := l.loadModel(ctx); err != nil {
 		l.Close()
 		return nil, err
 	}
-	if err := l.openIndex(ctx); err != nil {
+	l.local.dim = l.enc.Dim()
+	if err := l.local.openIndex(ctx); err != nil {
 		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// OpenStore opens a library over a store other than a library directory's
+// own, such as a Weaviate cluster (package store/weaviate), and loads its
+// model. Several processes may write one store at once when the store
+// allows it. Closing the library closes st.
+//
+// Such a library has no directory: AddImage is refused (uploads need a
+// place every process sees) and LookupSkipped records depend on the store.
+func OpenStore(ctx context.Context, st store.Store, opts Options) (*Library, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case opts.Encoder != nil:
+		enc := opts.Encoder
+		opts.Model = enc.Name
+		opts.openEncoder = func(context.Context, string, clip.EncoderOptions) (*clip.Encoder, error) { return enc, nil }
+	case opts.openEncoder == nil:
+		opts.openEncoder = clip.OpenEncoder
+	}
+	l := &Library{opts: opts, st: st, log: log, readOnly: opts.ReadOnly}
+	if err := l.loadModel(ctx); err != nil {
+		st.Close()
 		return nil, err
 	}
 	return l, nil
@@ -240,11 +269,11 @@ func OpenForSearch(ctx context.Context, dir string, opts Options) (*Library, err
 }
 
 func (l *Library) loadModel(ctx context.Context) error {
-	stored, ok, err := l.cat.Meta(metaModel)
+	stored, ok, err := l.st.Meta(ctx, metaModel)
 	if err != nil {
 		return err
 	}
-	storedFP, _, err := l.cat.Meta(metaFingerprint)
+	storedFP, _, err := l.st.Meta(ctx, metaFingerprint)
 	if err != nil {
 		return err
 	}
@@ -256,7 +285,7 @@ func (l *Library) loadModel(ctx context.Context) error {
 				name = abs
 			}
 		}
-		if n, err := l.cat.Stats(ctx); err == nil && n.Images > 0 && name != stored {
+		if n, err := l.st.Stats(ctx); err == nil && n.Images > 0 && name != stored {
 			return fmt.Errorf("%w: the library in %s holds vectors of %s, not of %s; run `sight reindex --model %s` to re-embed it with the new model",
 				ErrModelMismatch, l.dir, stored, name, model)
 		}
@@ -275,11 +304,11 @@ func (l *Library) loadModel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := l.cat.Stats(ctx)
+	n, err := l.st.Stats(ctx)
 	if err != nil {
 		return err
 	}
-	if ok && st.Images > 0 && storedFP != enc.Fingerprint {
+	if ok && n.Images > 0 && storedFP != enc.Fingerprint {
 		return fmt.Errorf("%w: the library in %s holds vectors of %s, not of %s; run `sight reindex --model %s` to re-embed it with the new model",
 			ErrModelMismatch, l.dir, stored, enc.Name, model)
 	}
@@ -288,7 +317,7 @@ func (l *Library) loadModel(ctx context.Context) error {
 			// A read-only open of an empty library: nothing to record.
 		} else {
 			for k, v := range map[string]string{metaModel: enc.Name, metaFingerprint: enc.Fingerprint, metaDim: strconv.Itoa(enc.Dim())} {
-				if err := l.cat.SetMeta(k, v); err != nil {
+				if err := l.st.SetMeta(ctx, k, v); err != nil {
 					return err
 				}
 			}
@@ -299,7 +328,8 @@ func (l *Library) loadModel(ctx context.Context) error {
 	return nil
 }
 
-// Dir returns the library's directory.
+// Dir returns the library's directory ("" for a library over a remote
+// store).
 func (l *Library) Dir() string { return l.dir }
 
 // Model returns the name of the library's model.
@@ -308,23 +338,29 @@ func (l *Library) Model() string { return l.model }
 // Encoder returns the library's CLIP encoder.
 func (l *Library) Encoder() *clip.Encoder { return l.enc }
 
-// Catalog returns the library's catalog.
-func (l *Library) Catalog() *catalog.Catalog { return l.cat }
+// Store returns the store that holds the library's images.
+func (l *Library) Store() store.Store { return l.st }
 
 // ReadOnly reports whether the library was opened without the write lock.
 func (l *Library) ReadOnly() bool { return l.readOnly }
 
 // Close syncs and closes the index and the catalog and releases the lock.
 func (l *Library) Close() error {
-	var errs []error
-	if l.idx != nil {
-		errs = append(errs, l.idx.Close())
-	}
-	if l.cat != nil {
-		errs = append(errs, l.cat.Close())
+	var err error
+	if l.st != nil {
+		err = l.st.Close()
 	}
 	l.unlock()
-	return errors.Join(errs...)
+	return err
+}
+
+// sync makes the embedded store's index durable (other stores confirm each
+// write as it is applied).
+func (l *Library) sync(ctx context.Context) error {
+	if l.local == nil || l.readOnly {
+		return nil
+	}
+	return l.local.syncIndex(ctx)
 }
 
 func (l *Library) unlock() {
@@ -337,7 +373,10 @@ func (l *Library) unlock() {
 
 func (l *Library) checkWritable() error {
 	if l.readOnly {
-		return fmt.Errorf("library %s is open read-only (another sight process is writing it)", l.dir)
+		if l.dir == "" {
+			return fmt.Errorf("library is open read-only: %w", store.ErrReadOnly)
+		}
+		return fmt.Errorf("library %s is open read-only (another sight process is writing it): %w", l.dir, store.ErrReadOnly)
 	}
 	return nil
 }
@@ -357,12 +396,16 @@ type Stats struct {
 
 // Stats returns the library's counts.
 func (l *Library) Stats(ctx context.Context) (Stats, error) {
-	s, err := l.cat.Stats(ctx)
+	s, err := l.st.Stats(ctx)
 	if err != nil {
 		return Stats{}, err
 	}
+	indexed := int(s.Vectors)
+	if l.local != nil {
+		indexed = l.local.idx.Len()
+	}
 	return Stats{Images: s.Images, Vectors: s.Vectors, Paths: s.Paths, Skipped: s.Skipped, Bytes: s.Bytes,
-		Model: l.model, Dim: l.enc.Dim(), Indexed: l.idx.Len(), Dir: l.dir}, nil
+		Model: l.model, Dim: l.enc.Dim(), Indexed: indexed, Dir: l.dir}, nil
 }
 
 // Remove removes an image from the library, given its id or one of its
@@ -375,7 +418,7 @@ func (l *Library) Remove(ctx context.Context, ref string) ([]int64, error) {
 	var gone []int64
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && !strings.ContainsRune(ref, filepath.Separator) {
 		if _, err := os.Stat(ref); err != nil { // not a file named like a number
-			if err := l.cat.RemoveImage(ctx, id); err != nil {
+			if err := l.st.RemoveImage(ctx, id); err != nil {
 				return nil, err
 			}
 			gone = []int64{id}
@@ -386,17 +429,12 @@ func (l *Library) Remove(ctx context.Context, ref string) ([]int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := l.cat.LookupPath(ctx, abs); err != nil {
+		if _, err := l.st.LookupPath(ctx, abs); err != nil {
 			return nil, err
 		}
-		if gone, err = l.cat.RemovePaths(ctx, []string{abs}); err != nil {
+		if gone, err = l.st.RemovePaths(ctx, []string{abs}); err != nil {
 			return nil, err
 		}
 	}
-	for _, id := range gone {
-		if err := l.idx.Delete(uint64(id)); err != nil {
-			return gone, err
-		}
-	}
-	return gone, l.syncIndex(ctx)
+	return gone, nil
 }

@@ -189,11 +189,11 @@ func TestIndexAndSearchEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	im, err := l.cat.Image(ctx, id)
+	im, err := l.local.cat.Image(ctx, id)
 	if err != nil || im.Width != 360 || im.Height != 240 {
 		t.Fatalf("coffee: %+v %v", im, err)
 	}
-	if th, err := l.cat.Thumbnail(ctx, id); err != nil || len(th) < 100 {
+	if th, err := l.local.cat.Thumbnail(ctx, id); err != nil || len(th) < 100 {
 		t.Fatalf("thumbnail: %d bytes, %v", len(th), err)
 	}
 
@@ -219,7 +219,7 @@ func TestIndexAndSearchEndToEnd(t *testing.T) {
 	if st.Images != 6 || st.Indexed != 6 {
 		t.Fatalf("after prune: %+v", st)
 	}
-	if err := l.cat.Check(ctx, l.enc.Dim()); err != nil {
+	if err := l.local.cat.Check(ctx, l.enc.Dim()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -44,11 +44,11 @@ func TestWriterChild(t *testing.T) {
 			v[i] = float32(i%7) - 3
 		}
 		h := sha256.Sum256([]byte("syncrace"))
-		if _, err := l.cat.Apply(ctx, catalog.Batch{Images: []catalog.Image{{Hash: h[:], Size: 1, Format: "png",
+		if _, err := l.local.cat.Apply(ctx, catalog.Batch{Images: []catalog.Image{{Hash: h[:], Size: 1, Format: "png",
 			Width: 1, Height: 1, Model: l.model, Vector: v, Paths: []string{"/nonexistent/syncrace.png"}}}}); err != nil {
 			fail("apply", err)
 		}
-		if err := l.syncIndex(ctx); err != nil {
+		if err := l.local.syncIndex(ctx); err != nil {
 			fail("sync", err)
 		}
 		os.Exit(0)
@@ -219,7 +219,7 @@ func TestReindexKilledMidway(t *testing.T) {
 		}
 		st, err := l.Stats(ctx)
 		if err == nil {
-			err = l.cat.Check(ctx, l.enc.Dim())
+			err = l.local.cat.Check(ctx, l.enc.Dim())
 		}
 		model := l.Model()
 		l.Close()
@@ -313,7 +313,7 @@ func TestPruneOnlyUnderGivenFolders(t *testing.T) {
 		{filepath.Join(root, "b", "0.png"), true},
 	}
 	for _, tt := range tests {
-		_, err := l.cat.LookupPath(ctx, tt.path)
+		_, err := l.local.cat.LookupPath(ctx, tt.path)
 		if kept := err == nil; kept != tt.kept {
 			t.Errorf("%s: kept=%v, want %v (%v)", tt.path, kept, tt.kept, err)
 		}
@@ -323,17 +323,17 @@ func TestPruneOnlyUnderGivenFolders(t *testing.T) {
 
 func checkIndexMatchesCatalog(t *testing.T, l *Library) {
 	t.Helper()
-	ids, err := l.cat.IDs(context.Background())
+	ids, err := l.local.cat.IDs(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		if !l.idx.Contains(uint64(id)) {
+		if !l.local.idx.Contains(uint64(id)) {
 			t.Fatalf("image %d has no vector", id)
 		}
 	}
-	if l.idx.Len() != len(ids) {
-		t.Fatalf("index holds %d vectors, catalog %d images", l.idx.Len(), len(ids))
+	if l.local.idx.Len() != len(ids) {
+		t.Fatalf("index holds %d vectors, catalog %d images", l.local.idx.Len(), len(ids))
 	}
 }
 

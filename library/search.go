@@ -131,7 +131,7 @@ func (l *Library) QueryVector(ctx context.Context, terms []Term) ([]float32, err
 				return nil, fmt.Errorf("query image %s: %w", t.Path, err)
 			}
 		case t.ID != 0:
-			if v, err = l.cat.Vector(ctx, t.ID); err != nil {
+			if v, err = l.st.Vector(ctx, t.ID); err != nil {
 				return nil, err
 			}
 		default:
@@ -179,42 +179,23 @@ func (l *Library) SearchVector(ctx context.Context, v []float32, q Query) ([]Hit
 	if limit <= 0 {
 		limit = 10
 	}
-	var allow func(uint64) bool
-	if !q.Filter.IsZero() {
-		set, err := l.cat.Match(ctx, q.Filter)
-		if err != nil {
-			return nil, err
-		}
-		if len(set) == 0 {
-			return nil, nil
-		}
-		allow = func(id uint64) bool { return set[int64(id)] }
-	}
-	if len(q.Exclude) > 0 {
-		ex := map[int64]bool{}
-		for _, id := range q.Exclude {
-			ex[id] = true
-		}
-		inner := allow
-		allow = func(id uint64) bool { return !ex[int64(id)] && (inner == nil || inner(id)) }
-	}
-	found, err := l.idx.Search(v, limit, allow)
+	found, err := l.st.Search(ctx, v, limit, q.Filter, q.Exclude)
 	if err != nil {
 		return nil, err
 	}
 	hits := make([]Hit, 0, len(found))
 	for _, f := range found {
-		if q.MinScore != nil && float64(f.score) < *q.MinScore {
+		if q.MinScore != nil && float64(f.Score) < *q.MinScore {
 			break
 		}
-		im, err := l.cat.Image(ctx, int64(f.id))
+		im, err := l.st.Image(ctx, f.ID)
 		if errors.Is(err, catalog.ErrNotFound) {
 			continue // removed since the index answered
 		}
 		if err != nil {
 			return nil, err
 		}
-		hits = append(hits, newHit(im, f.score))
+		hits = append(hits, newHit(im, f.Score))
 	}
 	return hits, nil
 }
@@ -224,7 +205,7 @@ func (l *Library) SearchVector(ctx context.Context, v []float32, q Query) ([]Hit
 func (l *Library) Resolve(ctx context.Context, ref string) (int64, error) {
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
 		if _, serr := os.Stat(ref); serr != nil {
-			if _, err := l.cat.Image(ctx, id); err != nil {
+			if _, err := l.st.Image(ctx, id); err != nil {
 				return 0, err
 			}
 			return id, nil
@@ -234,7 +215,7 @@ func (l *Library) Resolve(ctx context.Context, ref string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	e, err := l.cat.LookupPath(ctx, abs)
+	e, err := l.st.LookupPath(ctx, abs)
 	if err != nil {
 		return 0, fmt.Errorf("%s is not in the library (index it first, or search by example with --image): %w", ref, err)
 	}
@@ -274,20 +255,20 @@ func (l *Library) Dupes(ctx context.Context, threshold float32, neighbours int) 
 		return x
 	}
 	best := map[int64]float32{}
-	err := l.cat.EachVector(ctx, func(id int64, v []float32) error {
+	err := l.st.EachVector(ctx, func(id int64, v []float32) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if _, ok := parent[id]; !ok {
 			parent[id] = id
 		}
-		found, err := l.idx.Search(v, neighbours+1, nil)
+		found, err := l.st.Search(ctx, v, neighbours+1, catalog.Filter{}, nil)
 		if err != nil {
 			return err
 		}
 		for _, f := range found {
-			other := int64(f.id)
-			if other == id || f.score < threshold {
+			other := f.ID
+			if other == id || f.Score < threshold {
 				continue
 			}
 			if _, ok := parent[other]; !ok {
@@ -297,12 +278,8 @@ func (l *Library) Dupes(ctx context.Context, threshold float32, neighbours int) 
 			if a != b {
 				parent[a] = b
 			}
-			if f.score > best[id] {
-				best[id] = f.score
-			}
-			if f.score > best[other] {
-				best[other] = f.score
-			}
+			best[id] = max(best[id], f.Score)
+			best[other] = max(best[other], f.Score)
 		}
 		return nil
 	})
@@ -322,7 +299,7 @@ func (l *Library) Dupes(ctx context.Context, threshold float32, neighbours int) 
 		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 		var g Group
 		for _, id := range ids {
-			im, err := l.cat.Image(ctx, id)
+			im, err := l.st.Image(ctx, id)
 			if err != nil {
 				return nil, err
 			}

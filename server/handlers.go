@@ -345,7 +345,7 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	im, err := s.lib.Catalog().Image(r.Context(), id)
+	im, err := s.lib.Store().Image(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -371,7 +371,7 @@ func (s *Server) handleThumbnail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.lib.Catalog().Thumbnail(r.Context(), id)
+	b, err := s.lib.Store().Thumbnail(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	im, err := s.lib.Catalog().Image(r.Context(), id)
+	im, err := s.lib.Store().Image(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -522,8 +522,8 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.lib.Catalog().Seq(r.Context()); err != nil {
-		return errorf(http.StatusServiceUnavailable, "unhealthy", "catalog unavailable: %v", err)
+	if _, _, err := s.lib.Store().Meta(r.Context(), "model"); err != nil {
+		return errorf(http.StatusServiceUnavailable, "unhealthy", "store unavailable: %v", err)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
