@@ -582,8 +582,9 @@ func (l *Library) AddImage(ctx context.Context, data []byte) (id int64, added bo
 	if err := l.checkWritable(); err != nil {
 		return 0, false, err
 	}
-	if l.dir == "" {
-		return 0, false, errors.New("library: uploads need a library directory; this library's store is remote")
+	dir := l.uploadsDir()
+	if dir == "" {
+		return 0, false, errors.New("library: this library's store is remote and no uploads folder is set (Options.UploadsDir, `sight serve --uploads DIR`): uploads need a folder that every sight process sees")
 	}
 	info, err := imageio.DecodeConfig(data)
 	if err != nil {
@@ -600,7 +601,6 @@ func (l *Library) AddImage(ctx context.Context, data []byte) (id int64, added bo
 	if id, err := l.st.LookupHash(ctx, h[:]); err == nil {
 		return id, false, nil
 	}
-	dir := filepath.Join(l.dir, UploadsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, false, err
 	}
@@ -633,6 +633,20 @@ func extension(f imageio.Format) string {
 	return string(f)
 }
 
+// uploadsDir is where AddImage stores uploads ("" if nowhere).
+func (l *Library) uploadsDir() string {
+	switch {
+	case l.opts.UploadsDir != "":
+		if abs, err := filepath.Abs(l.opts.UploadsDir); err == nil {
+			return abs
+		}
+		return l.opts.UploadsDir
+	case l.dir != "":
+		return filepath.Join(l.dir, UploadsDir)
+	}
+	return ""
+}
+
 // RemoveImage deletes an image by id, with the stored uploads of it.
 func (l *Library) RemoveImage(ctx context.Context, id int64) error {
 	if err := l.checkWritable(); err != nil {
@@ -645,8 +659,8 @@ func (l *Library) RemoveImage(ctx context.Context, id int64) error {
 	if err := l.st.RemoveImage(ctx, id); err != nil {
 		return err
 	}
-	if l.dir != "" {
-		uploads := filepath.Join(l.dir, UploadsDir) + string(os.PathSeparator)
+	if dir := l.uploadsDir(); dir != "" {
+		uploads := dir + string(os.PathSeparator)
 		for _, p := range im.Paths {
 			if strings.HasPrefix(p, uploads) {
 				os.Remove(p)

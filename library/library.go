@@ -111,6 +111,11 @@ type Options struct {
 	Logger *slog.Logger
 	// M and EfConstruction tune the HNSW index (0: defaults).
 	M, EfConstruction int
+	// UploadsDir is where AddImage keeps uploaded images: by default the
+	// library directory's "uploads" folder. A library over a remote store
+	// (OpenStore) has no directory and needs it set to accept uploads,
+	// to a folder that every sight process of the library sees.
+	UploadsDir string
 	// Encoder, when set, is used instead of loading Model (benchmarks,
 	// tests, or sharing one loaded model between libraries).
 	Encoder *clip.Encoder
@@ -233,8 +238,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Library, error) {
 // model. Several processes may write one store at once when the store
 // allows it. Closing the library closes st.
 //
-// Such a library has no directory: AddImage is refused (uploads need a
-// place every process sees) and LookupSkipped records depend on the store.
+// Such a library has no directory: AddImage needs Options.UploadsDir, a
+// folder every process sees, and whether files found not to be images are
+// remembered between runs depends on the store.
 func OpenStore(ctx context.Context, st store.Store, opts Options) (*Library, error) {
 	log := opts.Logger
 	if log == nil {

@@ -29,7 +29,10 @@ func walk(ctx context.Context, sources []string, stdin io.Reader, skipDir string
 	res := walkResult{errors: map[string]string{}}
 	seenDir := map[string]bool{}
 	seenFile := map[string]bool{}
-	skipAbs, _ := filepath.Abs(skipDir)
+	skipAbs := ""
+	if skipDir != "" { // "" is a library without a directory, not the working one
+		skipAbs, _ = filepath.Abs(skipDir)
+	}
 
 	addFile := func(p string) {
 		if !seenFile[p] {
