@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strconv"
 	"sync"
 
 	"github.com/sightsearch/sight/catalog"
@@ -24,7 +26,65 @@ type localStore struct {
 	dim      int // set before openIndex
 	m, efc   int // HNSW parameters (0: defaults)
 	syncMu   sync.Mutex
-	synced   int64 // the change number index.seq holds; guarded by syncMu
+	synced   int64    // the change number index.seq holds; guarded by syncMu
+	lock     *os.File // the write lock when the store holds it (OpenEmbedded)
+}
+
+// EmbeddedOptions configures OpenEmbedded.
+type EmbeddedOptions struct {
+	// Dim is the vectors' dimension (required).
+	Dim int
+	// M and EfConstruction tune the HNSW index (0: defaults).
+	M, EfConstruction int
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// OpenEmbedded opens (creating if needed) the embedded store of a library
+// directory, the catalog and HNSW index that Open uses, without loading a
+// model: for tools that bring their own vectors, such as `sight bench
+// store`. It takes the directory's write lock until Close.
+func OpenEmbedded(ctx context.Context, dir string, opts EmbeddedOptions) (store.Store, error) {
+	if opts.Dim <= 0 {
+		return nil, fmt.Errorf("library: embedded store in %s: dimension %d", dir, opts.Dim)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("library: create %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir, LockWrite)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (store.Store, error) {
+		unlockFile(lock)
+		lock.Close()
+		return nil, err
+	}
+	if err := finishSwap(dir); err != nil {
+		return fail(err)
+	}
+	cat, err := catalog.Open(dir)
+	if err != nil {
+		return fail(err)
+	}
+	if v, ok, err := cat.Meta(metaDim); err == nil && ok && v != strconv.Itoa(opts.Dim) {
+		cat.Close()
+		return fail(fmt.Errorf("library: the store in %s holds vectors of dimension %s, not %d", dir, v, opts.Dim))
+	}
+	s := &localStore{dir: dir, cat: cat, log: log, dim: opts.Dim, m: opts.M, efc: opts.EfConstruction, lock: lock}
+	if err := s.openIndex(ctx); err != nil {
+		cat.Close()
+		return fail(err)
+	}
+	if err := cat.SetMeta(metaDim, strconv.Itoa(opts.Dim)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 var _ store.Store = (*localStore)(nil)
@@ -186,5 +246,10 @@ func (s *localStore) Close() error {
 		errs = append(errs, s.idx.Close())
 	}
 	errs = append(errs, s.cat.Close())
+	if s.lock != nil {
+		unlockFile(s.lock)
+		s.lock.Close()
+		s.lock = nil
+	}
 	return errors.Join(errs...)
 }
