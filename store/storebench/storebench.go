@@ -155,7 +155,7 @@ func Run(ctx context.Context, st store.Store, cfg Config, out io.Writer) error {
 	n := float64(cfg.Queries.Rows)
 	return enc.Encode(map[string]any{"phase": "search", "queries": cfg.Queries.Rows,
 		fmt.Sprintf("recall@%d", cfg.K): round(hitsSum/(n*float64(cfg.K)), 4),
-		"p50_ms": pct(0.50), "p99_ms": pct(0.99), "qps": round(n/total, 1)})
+		"p50_ms":                        pct(0.50), "p99_ms": pct(0.99), "qps": round(n/total, 1)})
 }
 
 func round(x float64, digits int) float64 {
