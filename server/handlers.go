@@ -25,8 +25,28 @@ import (
 type SearchTerm struct {
 	Text    string   `json:"text,omitempty"`
 	Image   string   `json:"image,omitempty"`
-	ImageID int64    `json:"image_id,omitempty"`
+	ImageID ID       `json:"image_id,omitempty"`
 	Weight  *float64 `json:"weight,omitempty"` // default 1; negative steers away
+}
+
+// ID is an image id in a request: a JSON number or a string of decimal
+// digits. Ids of a library in a Weaviate cluster are 63-bit numbers, beyond
+// the integers a JavaScript number holds exactly (2^53), so browsers send
+// them as strings.
+type ID int64
+
+// UnmarshalJSON accepts 123 and "123".
+func (id *ID) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("image id %s: want an integer", b)
+	}
+	*id = ID(n)
+	return nil
 }
 
 // SearchFilter restricts results by metadata.
@@ -42,10 +62,10 @@ type SearchFilter struct {
 type SearchRequest struct {
 	Text     string       `json:"text,omitempty"`
 	Image    string       `json:"image,omitempty"` // base64 (standard or URL alphabet, data: URL accepted)
-	ImageID  int64        `json:"image_id,omitempty"`
+	ImageID  ID           `json:"image_id,omitempty"`
 	Terms    []SearchTerm `json:"terms,omitempty"`
 	Not      []string     `json:"not,omitempty"`     // texts to steer away from
-	Exclude  []int64      `json:"exclude,omitempty"` // image ids never returned
+	Exclude  []ID         `json:"exclude,omitempty"` // image ids never returned
 	Limit    int          `json:"limit,omitempty"`
 	MinScore *float64     `json:"min_score,omitempty"`
 	Filter   SearchFilter `json:"filter,omitempty"`
@@ -103,7 +123,11 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 			req.MinScore = &m
 		}
 		if v := first(f.Value["image_id"]); v != "" {
-			if req.ImageID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			var n int64
+			if n, err = strconv.ParseInt(v, 10, 64); err == nil {
+				req.ImageID = ID(n)
+			}
+			if err != nil {
 				return errorf(http.StatusBadRequest, "bad_request", "image_id: %q is not an integer", v)
 			}
 		}
@@ -212,7 +236,10 @@ func parseDate(field, s string) (time.Time, error) {
 }
 
 func (s *Server) buildQuery(req SearchRequest, uploaded []byte) (library.Query, error) {
-	q := library.Query{Limit: req.Limit, MinScore: req.MinScore, Exclude: req.Exclude}
+	q := library.Query{Limit: req.Limit, MinScore: req.MinScore}
+	for _, id := range req.Exclude {
+		q.Exclude = append(q.Exclude, int64(id))
+	}
 	if q.Limit == 0 {
 		q.Limit = 10
 	}
@@ -237,7 +264,7 @@ func (s *Server) buildQuery(req SearchRequest, uploaded []byte) (library.Query, 
 		add(library.Term{Image: b, Weight: 1})
 	}
 	if req.ImageID != 0 {
-		add(library.Term{ID: req.ImageID, Weight: 1})
+		add(library.Term{ID: int64(req.ImageID), Weight: 1})
 	}
 	for i, t := range req.Terms {
 		w := 1.0
@@ -257,7 +284,7 @@ func (s *Server) buildQuery(req SearchRequest, uploaded []byte) (library.Query, 
 			term.Image, n = b, n+1
 		}
 		if t.ImageID != 0 {
-			term.ID, n = t.ImageID, n+1
+			term.ID, n = int64(t.ImageID), n+1
 		}
 		if n != 1 {
 			return q, errorf(http.StatusBadRequest, "bad_request", "terms[%d]: give exactly one of text, image, image_id", i)

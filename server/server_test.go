@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,17 @@ func TestAPI(t *testing.T) {
 	st, b = c.json("POST", "/v1/search", map[string]any{"terms": []map[string]any{{"image_id": rocketID, "weight": 2}, {"text": "red"}}, "not": []string{"blurry"}})
 	if r = decodeResults(t, b); st != 200 || r.Results[0].ID != rocketID {
 		t.Fatalf("combined search: %d %s", st, b)
+	}
+	// Ids as strings, as the web page sends them (63-bit ids of a
+	// Weaviate library do not fit a JavaScript number).
+	sid := strconv.FormatInt(rocketID, 10)
+	st, b = c.json("POST", "/v1/search", map[string]any{"image_id": sid, "exclude": []string{sid}, "limit": 2})
+	if r = decodeResults(t, b); st != 200 || len(r.Results) != 2 || r.Results[0].ID == rocketID || r.Results[1].ID == rocketID {
+		t.Fatalf("search by string id: %d %s", st, b)
+	}
+	st, b = c.json("POST", "/v1/search", map[string]any{"image_id": "12x"})
+	if st != 400 {
+		t.Fatalf("search by id \"12x\": %d %s, want 400", st, b)
 	}
 	// Filters.
 	st, b = c.json("POST", "/v1/search", map[string]any{"text": "x", "filter": map[string]any{"types": []string{"png"}}})

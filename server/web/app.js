@@ -17,6 +17,14 @@ function say(text, isError) {
   message.classList.toggle("error", !!isError);
 }
 
+// readJSON parses a response body with image ids kept as strings: ids of a
+// library in Weaviate are 63-bit numbers, which a JavaScript number would
+// round. The API takes them back as strings.
+async function readJSON(resp) {
+  const text = await resp.text();
+  return JSON.parse(text.replace(/"(id|image_id)":\s*(\d+)/g, '"$1":"$2"'));
+}
+
 async function apiError(resp) {
   try {
     const body = await resp.json();
@@ -61,7 +69,7 @@ async function search(extra) {
     say(await apiError(resp), true);
     return;
   }
-  const body = await resp.json();
+  const body = await readJSON(resp);
   if (my !== seq) return;
   render(body.results, body.took_ms);
 }
@@ -107,7 +115,7 @@ function render(list, took) {
 async function openDetails(id) {
   const resp = await fetch(`/v1/images/${id}`);
   if (!resp.ok) { say(await apiError(resp), true); return; }
-  const im = await resp.json();
+  const im = await readJSON(resp);
   current = im;
   $("details-img").src = im.thumbnail;
   $("details-img").alt = basename(im.path);
