@@ -398,6 +398,9 @@ type Stats struct {
 	Dim     int    `json:"dim"`
 	Indexed int    `json:"indexed"` // vectors in the search index
 	Dir     string `json:"dir"`
+	// Store describes a remote store (its address and collection); empty
+	// for a library directory.
+	Store string `json:"store,omitempty"`
 }
 
 // Stats returns the library's counts.
@@ -410,8 +413,12 @@ func (l *Library) Stats(ctx context.Context) (Stats, error) {
 	if l.local != nil {
 		indexed = l.local.idx.Len()
 	}
-	return Stats{Images: s.Images, Vectors: s.Vectors, Paths: s.Paths, Skipped: s.Skipped, Bytes: s.Bytes,
-		Model: l.model, Dim: l.enc.Dim(), Indexed: indexed, Dir: l.dir}, nil
+	out := Stats{Images: s.Images, Vectors: s.Vectors, Paths: s.Paths, Skipped: s.Skipped, Bytes: s.Bytes,
+		Model: l.model, Dim: l.enc.Dim(), Indexed: indexed, Dir: l.dir}
+	if name, ok := l.st.(fmt.Stringer); ok && l.local == nil {
+		out.Store = name.String()
+	}
+	return out, nil
 }
 
 // Remove removes an image from the library, given its id or one of its

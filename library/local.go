@@ -167,6 +167,9 @@ func (s *localStore) EachVector(ctx context.Context, fn func(id int64, v []float
 // Search filters with the catalog, then searches the index among the
 // images that pass.
 func (s *localStore) Search(ctx context.Context, q []float32, k int, f catalog.Filter, exclude []int64) ([]store.Found, error) {
+	if k <= 0 {
+		return nil, nil
+	}
 	var allow func(uint64) bool
 	if !f.IsZero() {
 		set, err := s.cat.Match(ctx, f)
