@@ -188,6 +188,10 @@ func (l *Library) SearchVector(ctx context.Context, v []float32, q Query) ([]Hit
 		if q.MinScore != nil && float64(f.Score) < *q.MinScore {
 			break
 		}
+		if f.Image != nil {
+			hits = append(hits, newHit(*f.Image, f.Score))
+			continue
+		}
 		im, err := l.st.Image(ctx, f.ID)
 		if errors.Is(err, catalog.ErrNotFound) {
 			continue // removed since the index answered

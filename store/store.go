@@ -37,6 +37,10 @@ var ErrReadOnly = errors.New("store: read-only")
 type Found struct {
 	ID    int64
 	Score float32
+	// Image is the image's metadata and paths, as Store.Image returns
+	// them, when the store fetched them with the search (a remote store
+	// saves a round trip per hit); nil otherwise.
+	Image *catalog.Image
 }
 
 // Stats counts what a store holds.

@@ -132,6 +132,9 @@ func Run(ctx context.Context, st store.Store, cfg Config, out io.Writer) error {
 			return fmt.Errorf("query %d: %w", i, err)
 		}
 		for _, f := range found { // what a library search does with the hits
+			if f.Image != nil {
+				continue
+			}
 			if _, err := st.Image(ctx, f.ID); err != nil {
 				return fmt.Errorf("query %d: hit %d: %w", i, f.ID, err)
 			}
