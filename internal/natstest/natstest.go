@@ -1,0 +1,155 @@
+// Package natstest starts a throwaway nats-server with JetStream for tests.
+//
+// The server is the nats-server binary, not a Go dependency: it is found
+// through $SIGHT_NATS_BIN, else "nats-server" on $PATH, else
+// /tmp/wvbin/nats-server. When there is none, tests are skipped, unless
+// $SIGHT_REQUIRE_CLUSTER is 1, where they fail.
+package natstest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fallbackBin is where the development machine keeps a built nats-server.
+const fallbackBin = "/tmp/wvbin/nats-server"
+
+// Binary returns the path of the nats-server binary to use, or "" when none
+// is found (see the package doc for where it looks).
+func Binary() string {
+	if p := os.Getenv("SIGHT_NATS_BIN"); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath("nats-server"); err == nil {
+		return p
+	}
+	if st, err := os.Stat(fallbackBin); err == nil && !st.IsDir() {
+		return fallbackBin
+	}
+	return ""
+}
+
+// Server is a running nats-server with JetStream, storing in a temporary
+// directory. It is killed when the test ends.
+type Server struct {
+	url  string
+	addr string
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+	done chan struct{}
+}
+
+// URL returns the server's client URL (nats://127.0.0.1:PORT).
+func (s *Server) URL() string { return s.url }
+
+// Kill stops the server at once (SIGKILL) and waits for it to exit.
+// Calling it again does nothing.
+func (s *Server) Kill() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+}
+
+// Start starts a nats-server with JetStream on a free local port and waits
+// until it accepts clients with JetStream enabled. It skips the test when
+// there is no nats-server (fails when $SIGHT_REQUIRE_CLUSTER=1).
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin := Binary()
+	if bin == "" {
+		msg := "no nats-server: set $SIGHT_NATS_BIN or put nats-server on $PATH " +
+			"(apt-get install nats-server, or go install github.com/nats-io/nats-server/v2@v2.15.2)"
+		if os.Getenv("SIGHT_REQUIRE_CLUSTER") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var s *Server
+		if s, err = start(t, bin); err == nil {
+			return s
+		}
+		// Most likely the free port was taken between choosing it and
+		// the server binding it: try another one.
+	}
+	t.Fatalf("natstest: %v", err)
+	return nil
+}
+
+func start(t testing.TB, bin string) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	dir := t.TempDir()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cmd := exec.Command(bin, "-js", "-sd", filepath.Join(dir, "js"), "-a", "127.0.0.1", "-p", strconv.Itoa(port))
+	log := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	s := &Server{url: "nats://" + addr, addr: addr, cmd: cmd, log: log, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(s.done) }()
+	if err := s.waitReady(15 * time.Second); err != nil {
+		s.Kill()
+		return nil, fmt.Errorf("%s on %s: %w\n%s", bin, addr, err, log.String())
+	}
+	t.Cleanup(s.Kill)
+	return s, nil
+}
+
+// waitReady waits until the server greets a client with an INFO that
+// announces JetStream.
+func (s *Server) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		select {
+		case <-s.done:
+			return fmt.Errorf("server exited: %v", s.cmd.ProcessState)
+		default:
+		}
+		if ok := s.greets(); ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no JetStream-enabled INFO within %v", limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *Server) greets() bool {
+	c, err := net.DialTimeout("tcp", s.addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "INFO ") && strings.Contains(line, `"jetstream":true`)
+}
+
+// freePort asks the kernel for a free TCP port on 127.0.0.1.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

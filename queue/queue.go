@@ -1,0 +1,671 @@
+// Package queue is Sight's distributed ingest: a work queue of image files to
+// index, kept in NATS JetStream, that any number of `sight worker`
+// processes drain into one store.
+//
+// # Model
+//
+// A job names one file by its absolute path. Jobs live in a JetStream stream
+// with work-queue retention (a job is removed once a worker acknowledges
+// it) and are handed out by one durable pull consumer that all workers
+// share, so each job goes to one worker at a time.
+//
+// Delivery is at least once: a worker acknowledges a job ([Delivery.Ack])
+// only after the store confirmed its write. A job not acknowledged within
+// the consumer's AckWait (a worker killed, a machine gone) is delivered
+// again to another worker; a worker working long on a batch keeps it with
+// [Queue.KeepAlive]. A job that fails is retried after a growing delay
+// ([Delivery.Fail]) up to MaxDeliver deliveries, then set aside with a
+// dead-letter note ([Queue.DeadLetters]). Stores apply writes idempotently
+// (see package store), so a redelivered job changes nothing that was
+// already written.
+//
+// # Deduplication and backpressure
+//
+// Each job is published with its identity, the SHA-256 of its path, as
+// Nats-Msg-Id: enqueueing the same path again within the stream's
+// duplicate window (Options.DedupeWindow) adds nothing. The stream is
+// bounded (Options.MaxJobs, Options.MaxBytes) and discards new messages when
+// full: [Queue.Enqueue] then waits, retrying with a growing pause, until
+// workers have made room or its context ends. It neither fails nor lets the
+// stream grow without bound.
+//
+// # Workers and status
+//
+// Workers announce themselves in a key-value bucket ([Queue.Beat]): one
+// entry per worker with its counts and rate, which expires when the worker
+// stops beating (Options.WorkerTTL). [Queue.Status] reports the queue's
+// counts and the live workers.
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Defaults of [Options].
+const (
+	DefaultStream       = "SIGHT_INGEST"
+	DefaultConsumer     = "sight-workers"
+	DefaultAckWait      = 30 * time.Second
+	DefaultMaxDeliver   = 8
+	DefaultMaxJobs      = 100_000
+	DefaultMaxBytes     = 64 << 20
+	DefaultDedupeWindow = 10 * time.Minute
+	DefaultWorkerTTL    = 15 * time.Second
+)
+
+// Options configures [Open]. The stream and consumer settings (AckWait,
+// MaxDeliver, MaxJobs, MaxBytes, DedupeWindow, WorkerTTL, Replicas) apply
+// when Open creates them; a queue that exists keeps the settings it was
+// created with, whatever later Opens ask.
+type Options struct {
+	// Stream is the JetStream stream's name (default DefaultStream); it
+	// also names the subject (sight.ingest.STREAM) and the key-value
+	// buckets (STREAM_workers, STREAM_dead). Letters, digits, - and _.
+	Stream string
+	// Consumer is the durable consumer all workers share (default
+	// DefaultConsumer).
+	Consumer string
+	// AckWait is how long a delivered job may stay unacknowledged (and
+	// without an InProgress) before it is delivered again (default
+	// DefaultAckWait).
+	AckWait time.Duration
+	// MaxDeliver is how many times a job is delivered before it is set
+	// aside as dead (default DefaultMaxDeliver).
+	MaxDeliver int
+	// MaxJobs and MaxBytes bound the stream (defaults DefaultMaxJobs and
+	// DefaultMaxBytes); Enqueue waits while it is full.
+	MaxJobs  int64
+	MaxBytes int64
+	// DedupeWindow is how long a path enqueued once is ignored when
+	// enqueued again (default DefaultDedupeWindow).
+	DedupeWindow time.Duration
+	// WorkerTTL is how long a worker's entry outlives its last beat
+	// (default DefaultWorkerTTL); workers beat every third of it.
+	WorkerTTL time.Duration
+	// Replicas is the number of copies JetStream keeps of the stream and
+	// buckets (default 1; 3 on a NATS cluster).
+	Replicas int
+	// Name names the connection on the server (for its monitoring).
+	Name string
+	// Logger receives diagnostics (a full queue, a lost connection); nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.Stream == "" {
+		o.Stream = DefaultStream
+	}
+	if o.Consumer == "" {
+		o.Consumer = DefaultConsumer
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = DefaultAckWait
+	}
+	if o.MaxDeliver <= 0 {
+		o.MaxDeliver = DefaultMaxDeliver
+	}
+	if o.MaxJobs <= 0 {
+		o.MaxJobs = DefaultMaxJobs
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.DedupeWindow <= 0 {
+		o.DedupeWindow = DefaultDedupeWindow
+	}
+	if o.WorkerTTL <= 0 {
+		o.WorkerTTL = DefaultWorkerTTL
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// validName matches the stream and consumer names this package accepts.
+var validName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Job is one file to index. Its message holds the path's bytes as they
+// are (a file name need not be UTF-8).
+type Job struct {
+	// Path is the file's absolute path, as the workers see it.
+	Path string `json:"path"`
+}
+
+// check reports a job that cannot be enqueued.
+func (j Job) check() error {
+	switch {
+	case j.Path == "":
+		return errors.New("no path")
+	case !filepath.IsAbs(j.Path):
+		return fmt.Errorf("path %q is not absolute", j.Path)
+	}
+	return nil
+}
+
+// ID returns the job's identity, the hex SHA-256 of its path: its
+// Nats-Msg-Id (a path may hold bytes a header cannot) and its key in the
+// dead-letter bucket.
+func (j Job) ID() string {
+	h := sha256.Sum256([]byte(j.Path))
+	return hex.EncodeToString(h[:])
+}
+
+// Queue is an open connection to an ingest queue. Its methods are safe for
+// concurrent use.
+type Queue struct {
+	url        string
+	opts       Options
+	subject    string
+	nc         *nats.Conn
+	js         jetstream.JetStream
+	stream     jetstream.Stream
+	cons       jetstream.Consumer
+	workers    jetstream.KeyValue
+	dead       jetstream.KeyValue
+	ackWait    time.Duration // the consumer's, which may predate opts
+	maxDeliver int
+	workerTTL  time.Duration // the worker bucket's
+	log        *slog.Logger
+}
+
+// Open connects to the NATS servers at url (nats://host:port, several
+// separated by commas) and opens the ingest queue there, creating its
+// stream, consumer and buckets when missing.
+func Open(ctx context.Context, url string, opts Options) (*Queue, error) {
+	opts.setDefaults()
+	if !validName.MatchString(opts.Stream) {
+		return nil, fmt.Errorf("queue %s: bad stream name %q: use letters, digits, - and _", url, opts.Stream)
+	}
+	if !validName.MatchString(opts.Consumer) {
+		return nil, fmt.Errorf("queue %s: bad consumer name %q: use letters, digits, - and _", url, opts.Consumer)
+	}
+	if strings.TrimSpace(url) == "" {
+		return nil, errors.New("queue: no NATS url (want nats://host:port)")
+	}
+	q := &Queue{url: url, opts: opts, subject: "sight.ingest." + opts.Stream, log: opts.Logger}
+	name := opts.Name
+	if name == "" {
+		name = "sight"
+	}
+	nc, err := nats.Connect(url, nats.Name(name), nats.Timeout(5*time.Second),
+		nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				q.log.Warn("queue: disconnected", "url", url, "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { q.log.Info("queue: reconnected", "url", c.ConnectedUrl()) }))
+	if err != nil {
+		return nil, fmt.Errorf("queue: connect to %s: %w", url, err)
+	}
+	q.nc = nc
+	if err := q.setup(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return q, nil
+}
+
+// setup creates or opens the stream, the consumer and the buckets.
+func (q *Queue) setup(ctx context.Context) error {
+	// A publish whose ack never comes (a connection lost) fails after
+	// publishTimeout rather than holding Enqueue forever.
+	js, err := jetstream.New(q.nc, jetstream.WithPublishAsyncTimeout(publishTimeout))
+	if err != nil {
+		return q.errorf("jetstream: %w", err)
+	}
+	q.js = js
+	o := q.opts
+	cfg := jetstream.StreamConfig{
+		Name:        o.Stream,
+		Description: "Sight ingest jobs (package queue)",
+		Subjects:    []string{q.subject},
+		Retention:   jetstream.WorkQueuePolicy,
+		Discard:     jetstream.DiscardNew,
+		MaxMsgs:     o.MaxJobs,
+		MaxBytes:    o.MaxBytes,
+		Duplicates:  o.DedupeWindow,
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+	}
+	q.stream, err = js.Stream(ctx, o.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		q.stream, err = js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // created meanwhile
+			q.stream, err = js.Stream(ctx, o.Stream)
+		}
+	}
+	if err != nil {
+		return q.errorf("open stream: %w", err)
+	}
+	if got := q.stream.CachedInfo().Config.Retention; got != jetstream.WorkQueuePolicy {
+		return q.errorf("stream exists with %v retention, not a work queue", got)
+	}
+	ccfg := jetstream.ConsumerConfig{
+		Durable:       o.Consumer,
+		Description:   "Sight workers",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       o.AckWait,
+		MaxDeliver:    o.MaxDeliver,
+		MaxAckPending: 10_000,
+		Replicas:      o.Replicas,
+	}
+	q.cons, err = q.stream.Consumer(ctx, o.Consumer)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		q.cons, err = q.stream.CreateConsumer(ctx, ccfg)
+		if errors.Is(err, jetstream.ErrConsumerExists) {
+			q.cons, err = q.stream.Consumer(ctx, o.Consumer)
+		}
+	}
+	if err != nil {
+		return q.errorf("open consumer %s: %w", o.Consumer, err)
+	}
+	info := q.cons.CachedInfo()
+	q.ackWait, q.maxDeliver = info.Config.AckWait, info.Config.MaxDeliver
+	if q.maxDeliver <= 0 {
+		q.maxDeliver = int(^uint(0) >> 1)
+	}
+	if q.workers, err = q.bucket(ctx, o.Stream+"_workers", o.WorkerTTL); err != nil {
+		return err
+	}
+	// The bucket may predate opts: beat by its own TTL.
+	ws, err := q.workers.Status(ctx)
+	if err != nil {
+		return q.errorf("worker bucket: %w", err)
+	}
+	if q.workerTTL = ws.TTL(); q.workerTTL <= 0 {
+		q.workerTTL = o.WorkerTTL
+	}
+	if q.dead, err = q.bucket(ctx, o.Stream+"_dead", 0); err != nil {
+		return err
+	}
+	return nil
+}
+
+// bucket opens or creates a key-value bucket whose entries expire after
+// ttl (0: never).
+func (q *Queue) bucket(ctx context.Context, name string, ttl time.Duration) (jetstream.KeyValue, error) {
+	kv, err := q.js.KeyValue(ctx, name)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = q.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, TTL: ttl, History: 1, Replicas: q.opts.Replicas})
+		if err != nil { // created meanwhile by another process?
+			if kv2, err2 := q.js.KeyValue(ctx, name); err2 == nil {
+				kv, err = kv2, nil
+			}
+		}
+	}
+	if err != nil {
+		return nil, q.errorf("open bucket %s: %w", name, err)
+	}
+	return kv, nil
+}
+
+// errorf returns an error naming the queue's url and stream.
+func (q *Queue) errorf(format string, args ...any) error {
+	return fmt.Errorf("queue %s stream %s: "+format, append([]any{q.url, q.opts.Stream}, args...)...)
+}
+
+// URL returns the url the queue was opened with.
+func (q *Queue) URL() string { return q.url }
+
+// Stream returns the stream's name.
+func (q *Queue) Stream() string { return q.opts.Stream }
+
+// AckWait returns the consumer's AckWait: how long a delivered job may go
+// without Ack or InProgress before it is delivered again.
+func (q *Queue) AckWait() time.Duration { return q.ackWait }
+
+// MaxDeliver returns how many deliveries a job gets before it is dead.
+func (q *Queue) MaxDeliver() int { return q.maxDeliver }
+
+// WorkerTTL returns how long a worker's entry outlives its last beat.
+func (q *Queue) WorkerTTL() time.Duration { return q.workerTTL }
+
+// Close closes the connection, after sending what is buffered (acks,
+// naks) and waiting up to 5 s for the server to have it.
+func (q *Queue) Close() error {
+	var err error
+	if q.nc.IsConnected() {
+		if ferr := q.nc.FlushTimeout(5 * time.Second); ferr != nil {
+			err = q.errorf("close: flush: %w", ferr)
+		}
+	}
+	q.nc.Close()
+	return err
+}
+
+// Enqueued reports what [Queue.Enqueue] did.
+type Enqueued struct {
+	// Added counts jobs added to the queue.
+	Added int `json:"added"`
+	// Duplicates counts jobs ignored because their path was enqueued
+	// within the dedupe window.
+	Duplicates int `json:"duplicates"`
+	// Waited is how long Enqueue waited for room in a full queue.
+	Waited time.Duration `json:"waited_ns"`
+}
+
+// enqueueWindow is how many publishes Enqueue has in flight at once.
+const enqueueWindow = 256
+
+// publishTimeout bounds the wait for one publish's ack.
+const publishTimeout = 30 * time.Second
+
+// Enqueue adds jobs to the queue. A job whose path was enqueued within the
+// dedupe window is not added again (Enqueued.Duplicates). While the queue
+// is full, Enqueue waits for workers to make room, retrying with pauses
+// growing from 50 ms to 2 s, until ctx ends; it returns what it added so
+// far with the error.
+func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
+	var res Enqueued
+	pause := 50 * time.Millisecond
+	pending := jobs
+	for len(pending) > 0 {
+		var full []Job
+		for start := 0; start < len(pending); start += enqueueWindow {
+			chunk := pending[start:min(start+enqueueWindow, len(pending))]
+			rejected, err := q.publish(ctx, chunk, &res)
+			if err != nil {
+				return res, err
+			}
+			full = append(full, rejected...)
+		}
+		if len(full) == 0 {
+			break
+		}
+		q.log.Info("queue full: waiting for workers", "url", q.url, "stream", q.opts.Stream, "waiting_jobs", len(full), "pause", pause)
+		t0 := time.Now()
+		select {
+		case <-ctx.Done():
+			res.Waited += time.Since(t0)
+			return res, q.errorf("enqueue: %d jobs still waiting for room: %w", len(full), ctx.Err())
+		case <-time.After(pause):
+		}
+		res.Waited += time.Since(t0)
+		pause = min(2*pause, 2*time.Second)
+		pending = full
+	}
+	return res, nil
+}
+
+// publish sends jobs asynchronously and waits for their acks; it returns
+// the jobs the full stream rejected.
+func (q *Queue) publish(ctx context.Context, jobs []Job, res *Enqueued) ([]Job, error) {
+	futures := make([]jetstream.PubAckFuture, len(jobs))
+	for i, j := range jobs {
+		if err := j.check(); err != nil {
+			return nil, q.errorf("enqueue job %d: %w", i, err)
+		}
+		msg := nats.NewMsg(q.subject)
+		msg.Data = []byte(j.Path)
+		msg.Header.Set(jetstream.MsgIDHeader, j.ID())
+		var err error
+		if futures[i], err = q.js.PublishMsgAsync(msg, jetstream.WithExpectStream(q.opts.Stream)); err != nil {
+			return nil, q.errorf("enqueue %s: %w", j.Path, err)
+		}
+	}
+	var full []Job
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			if ack.Duplicate {
+				res.Duplicates++
+			} else {
+				res.Added++
+			}
+		case err := <-f.Err():
+			if isFull(err) {
+				full = append(full, jobs[i])
+				continue
+			}
+			return nil, q.errorf("enqueue %s: %w", jobs[i].Path, err)
+		case <-ctx.Done():
+			return nil, q.errorf("enqueue: %w", ctx.Err())
+		}
+	}
+	return full, nil
+}
+
+// isFull reports whether a publish failed because the stream is at its
+// MaxJobs or MaxBytes limit.
+func isFull(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	d := apiErr.Description
+	return strings.Contains(d, "maximum messages exceeded") || strings.Contains(d, "maximum bytes exceeded")
+}
+
+// Delivery is a job handed to this worker. It must be settled with Ack,
+// Fail or Retry (or be delivered again after AckWait).
+type Delivery struct {
+	Job Job
+	// Attempt is the delivery's number: 1 the first time, more when the
+	// job is delivered again.
+	Attempt int
+	msg     jetstream.Msg
+	q       *Queue
+}
+
+// Fetch returns up to n jobs: it waits until one is there, or until ctx's
+// deadline (at most maxWait, 5 s when 0), then takes up to n-1 more among
+// those waiting, without waiting for more. It returns no jobs and no error
+// when none came in time. A message that is not a valid job is set aside as
+// dead and not returned.
+func (q *Queue) Fetch(ctx context.Context, n int, maxWait time.Duration) ([]*Delivery, error) {
+	if n <= 0 {
+		n = 1
+	}
+	if maxWait <= 0 {
+		maxWait = 5 * time.Second
+	}
+	fctx, cancel := context.WithTimeout(ctx, maxWait)
+	defer cancel()
+	first, err := q.cons.Fetch(1, jetstream.FetchContext(fctx))
+	if err != nil {
+		return nil, q.errorf("fetch: %w", err)
+	}
+	ds, err := q.deliveries(ctx, first)
+	if len(ds) == 0 {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	if n > 1 {
+		more, err := q.cons.FetchNoWait(n - 1)
+		if err != nil {
+			return ds, nil // the job in hand stays valid
+		}
+		rest, _ := q.deliveries(ctx, more)
+		ds = append(ds, rest...)
+	}
+	return ds, nil
+}
+
+// deliveries collects a fetched batch. Its error is reported only when it
+// is not the end of the wait.
+func (q *Queue) deliveries(ctx context.Context, batch jetstream.MessageBatch) ([]*Delivery, error) {
+	var ds []*Delivery
+	for m := range batch.Messages() {
+		d := &Delivery{msg: m, q: q, Attempt: 1}
+		if md, err := m.Metadata(); err == nil {
+			d.Attempt = int(md.NumDelivered)
+		}
+		job := Job{Path: string(m.Data())}
+		if err := job.check(); err != nil {
+			q.bury(ctx, d, "not a job: "+err.Error())
+			continue
+		}
+		d.Job = job
+		ds = append(ds, d)
+	}
+	err := batch.Error()
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoMessages) {
+		return ds, nil
+	}
+	return ds, q.errorf("fetch: %w", err)
+}
+
+// Ack reports the job done, waiting for the server to confirm it: the job
+// is removed from the queue. Ack only after the store confirmed the job's
+// write.
+func (d *Delivery) Ack(ctx context.Context) error {
+	if err := d.msg.DoubleAck(ctx); err != nil {
+		return d.q.errorf("ack %s: %w", d.Job.Path, err)
+	}
+	return nil
+}
+
+// Retry hands the job back to be delivered again after delay, without
+// counting it as a failure beyond its delivery (a worker stopping, for
+// example).
+func (d *Delivery) Retry(delay time.Duration) error {
+	var err error
+	if delay > 0 {
+		err = d.msg.NakWithDelay(delay)
+	} else {
+		err = d.msg.Nak()
+	}
+	if err != nil {
+		return d.q.errorf("nak %s: %w", d.Job.Path, err)
+	}
+	return nil
+}
+
+// InProgress tells the server the job is being worked on, restarting its
+// AckWait.
+func (d *Delivery) InProgress() error {
+	if err := d.msg.InProgress(); err != nil {
+		return d.q.errorf("in progress %s: %w", d.Job.Path, err)
+	}
+	return nil
+}
+
+// RetryDelay is the pause before a failed job's next delivery: 2 s after
+// the first attempt, doubling up to 2 minutes.
+func RetryDelay(attempt int) time.Duration {
+	d := 2 * time.Second
+	for i := 1; i < attempt && d < 2*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 2*time.Minute)
+}
+
+// Fail reports that the job failed with cause. Before its last delivery,
+// the job is handed back to be retried after RetryDelay(Attempt); at its
+// last, it is removed from the queue with a dead-letter note (dead is
+// true).
+func (d *Delivery) Fail(ctx context.Context, cause error) (dead bool, err error) {
+	if d.Attempt >= d.q.maxDeliver {
+		return true, d.q.bury(ctx, d, cause.Error())
+	}
+	return false, d.Retry(RetryDelay(d.Attempt))
+}
+
+// DeadLetter is the note left for a job given up on.
+type DeadLetter struct {
+	Path     string    `json:"path"`
+	Error    string    `json:"error"`
+	Attempts int       `json:"attempts"`
+	Time     time.Time `json:"time"`
+}
+
+// bury writes a dead-letter note for d and terminates its message.
+func (q *Queue) bury(ctx context.Context, d *Delivery, why string) error {
+	path := d.Job.Path
+	if path == "" {
+		path = fmt.Sprintf("(message %q)", truncate(string(d.msg.Data()), 200))
+	}
+	note, _ := json.Marshal(DeadLetter{Path: path, Error: why, Attempts: d.Attempt, Time: time.Now().UTC()})
+	key := Job{Path: path}.ID()
+	q.log.Warn("queue: job given up", "url", q.url, "stream", q.opts.Stream, "path", path, "attempts", d.Attempt, "err", why)
+	if _, err := q.dead.Put(ctx, key, note); err != nil {
+		// Keep the job rather than lose it without a note.
+		d.msg.Nak()
+		return q.errorf("dead-letter note for %s: %w", path, err)
+	}
+	// Term without a reason: servers before 2.10 ignore a +TERM that has
+	// one; the note keeps the reason.
+	if err := d.msg.Term(); err != nil {
+		return q.errorf("terminate %s: %w", path, err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// DeadLetters returns the notes of the jobs given up on.
+func (q *Queue) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
+	var out []DeadLetter
+	keys, err := q.dead.ListKeys(ctx)
+	if err != nil {
+		return nil, q.errorf("list dead letters: %w", err)
+	}
+	for k := range keys.Keys() {
+		e, err := q.dead.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			keys.Stop()
+			return nil, q.errorf("read dead letter %s: %w", k, err)
+		}
+		var dl DeadLetter
+		if err := json.Unmarshal(e.Value(), &dl); err != nil {
+			keys.Stop()
+			return nil, q.errorf("dead letter %s: %w", k, err)
+		}
+		out = append(out, dl)
+	}
+	return out, nil
+}
+
+// KeepAlive sends InProgress for ds every third of AckWait until the
+// returned stop is called, so that a batch taking longer than AckWait is not
+// delivered again meanwhile. stop waits for the keeper to end.
+func (q *Queue) KeepAlive(ds []*Delivery) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	every := max(q.ackWait/3, 100*time.Millisecond)
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				for _, d := range ds {
+					if err := d.InProgress(); err != nil {
+						q.log.Warn("queue: keep-alive", "err", err)
+					}
+				}
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}

@@ -1,0 +1,503 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sightsearch/sight/internal/natstest"
+)
+
+// open opens a queue on url that the test closes.
+func open(t *testing.T, url string, opts Options) *Queue {
+	t.Helper()
+	q, err := Open(context.Background(), url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	return q
+}
+
+func jobs(prefix string, n int) []Job {
+	js := make([]Job, n)
+	for i := range js {
+		js[i] = Job{Path: fmt.Sprintf("/%s/%03d.jpg", prefix, i)}
+	}
+	return js
+}
+
+func status(t *testing.T, q *Queue) Status {
+	t.Helper()
+	st, err := q.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func paths(ds []*Delivery) []string {
+	var ps []string
+	for _, d := range ds {
+		ps = append(ps, d.Job.Path)
+	}
+	sort.Strings(ps)
+	return ps
+}
+
+func ackAll(t *testing.T, ds []*Delivery) {
+	t.Helper()
+	for _, d := range ds {
+		if err := d.Ack(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestEnqueueFetchAck(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	q := open(t, srv.URL(), Options{})
+	if q.AckWait() != DefaultAckWait || q.MaxDeliver() != DefaultMaxDeliver || q.Stream() != DefaultStream {
+		t.Fatalf("defaults: ack wait %v, max deliver %d, stream %s", q.AckWait(), q.MaxDeliver(), q.Stream())
+	}
+	res, err := q.Enqueue(ctx, jobs("a", 5))
+	if err != nil || res.Added != 5 || res.Duplicates != 0 {
+		t.Fatalf("enqueue: %+v, %v", res, err)
+	}
+	if st := status(t, q); st.Queued != 5 || st.InFlight != 0 || st.Done != 0 || st.Drained() {
+		t.Fatalf("after enqueue: %+v", st)
+	}
+	ds, err := q.Fetch(ctx, 10, time.Second)
+	if err != nil || len(ds) != 5 {
+		t.Fatalf("fetch: %d jobs, %v", len(ds), err)
+	}
+	for i, d := range ds {
+		if d.Attempt != 1 || d.Job.Path != jobs("a", 5)[i].Path {
+			t.Fatalf("delivery %d: %+v", i, d)
+		}
+	}
+	ackAll(t, ds[:3])
+	if st := status(t, q); st.Queued != 0 || st.InFlight != 2 || st.Done != 3 {
+		t.Fatalf("after 3 acks: %+v", st)
+	}
+	// Handed back, the two come again as second attempts.
+	for _, d := range ds[3:] {
+		if err := d.Retry(0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := q.Fetch(ctx, 10, 2*time.Second)
+	if err != nil || len(again) != 2 || again[0].Attempt != 2 || again[1].Attempt != 2 {
+		t.Fatalf("refetch: %v %v", again, err)
+	}
+	if st := status(t, q); st.Redelivered != 2 {
+		t.Fatalf("redelivered %d, want 2", st.Redelivered)
+	}
+	ackAll(t, again)
+	if st := status(t, q); !st.Drained() || st.Done != 5 || st.Dead != 0 || st.Stuck != 0 {
+		t.Fatalf("drained: %+v", st)
+	}
+	// An empty queue: Fetch waits maxWait, then returns nothing.
+	t0 := time.Now()
+	none, err := q.Fetch(ctx, 4, 300*time.Millisecond)
+	if err != nil || len(none) != 0 {
+		t.Fatalf("empty fetch: %v %v", none, err)
+	}
+	if d := time.Since(t0); d < 200*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("empty fetch returned after %v", d)
+	}
+	// A cancelled context ends the wait with its error.
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	if _, err := q.Fetch(cctx, 1, 10*time.Second); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled fetch: %v", err)
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	q := open(t, srv.URL(), Options{Stream: "DEDUPE"})
+	steps := []struct {
+		name       string
+		jobs       []Job
+		added, dup int
+		ack        bool
+	}{
+		{"first", jobs("d", 4), 4, 0, false},
+		{"same again", jobs("d", 4), 0, 4, false},
+		{"overlapping", jobs("d", 6), 2, 4, true},
+		{"after the acks, within the window", jobs("d", 6), 0, 6, false},
+		{"a path twice in one call", []Job{{"/x.png"}, {"/x.png"}}, 1, 1, false},
+		{"names that are not UTF-8", []Job{{"/bad\xff\xfe.jpg"}, {"/bad\xff\xfd.jpg"}}, 2, 0, false},
+	}
+	for _, s := range steps {
+		res, err := q.Enqueue(ctx, s.jobs)
+		if err != nil || res.Added != s.added || res.Duplicates != s.dup {
+			t.Fatalf("%s: %+v, %v; want %d added, %d duplicates", s.name, res, err, s.added, s.dup)
+		}
+		if s.ack {
+			ds, err := q.Fetch(ctx, 100, time.Second)
+			if err != nil || len(ds) != 6 {
+				t.Fatalf("%s: fetched %d, %v", s.name, len(ds), err)
+			}
+			ackAll(t, ds)
+		}
+	}
+	if st := status(t, q); st.Queued != 3 || st.Done != 6 {
+		t.Fatalf("status: %+v", st)
+	}
+	// Paths come back byte for byte.
+	ds, err := q.Fetch(ctx, 3, time.Second)
+	if p := paths(ds); err != nil || len(p) != 3 || p[0] != "/bad\xff\xfd.jpg" || p[1] != "/bad\xff\xfe.jpg" || p[2] != "/x.png" {
+		t.Fatalf("fetched %q, %v", p, err)
+	}
+	for _, bad := range []struct{ path, want string }{{"", "no path"}, {"rel/a.jpg", "not absolute"}} {
+		if _, err := q.Enqueue(ctx, []Job{{Path: bad.path}}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Fatalf("path %q: %v", bad.path, err)
+		}
+	}
+}
+
+// TestRedeliveryAfterAckWait: a worker that stops acknowledging (killed,
+// hung) loses its jobs to the others after AckWait.
+func TestRedeliveryAfterAckWait(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	opts := Options{Stream: "REDELIVER", AckWait: time.Second}
+	a := open(t, srv.URL(), opts)
+	b := open(t, srv.URL(), Options{Stream: "REDELIVER", AckWait: time.Hour}) // the queue keeps its own
+	if b.AckWait() != time.Second {
+		t.Fatalf("second Open sees AckWait %v, want the consumer's 1s", b.AckWait())
+	}
+	if _, err := a.Enqueue(ctx, jobs("r", 2)); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	held, err := a.Fetch(ctx, 2, time.Second)
+	if err != nil || len(held) != 2 {
+		t.Fatalf("a fetch: %v %v", held, err)
+	}
+	a.nc.Close() // a dies without acking
+	got, err := b.Fetch(ctx, 4, 4*time.Second)
+	if err != nil || len(got) == 0 {
+		t.Fatalf("b got nothing after AckWait: %v", err)
+	}
+	if d := time.Since(t0); d < 900*time.Millisecond {
+		t.Fatalf("redelivered after %v, before AckWait", d)
+	}
+	if p := paths(got); len(p) != 2 || p[0] != "/r/000.jpg" || p[1] != "/r/001.jpg" {
+		t.Fatalf("b got %v, want a's two unacked jobs", p)
+	}
+	for _, d := range got {
+		if d.Attempt != 2 {
+			t.Fatalf("%s: attempt %d, want 2", d.Job.Path, d.Attempt)
+		}
+	}
+	ackAll(t, got)
+	if st := status(t, b); !st.Drained() || st.Done != 2 {
+		t.Fatalf("status: %+v", st)
+	}
+}
+
+// TestKeepAlive: jobs kept alive are not delivered again past AckWait.
+func TestKeepAlive(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	opts := Options{Stream: "KEEP", AckWait: 2 * time.Second}
+	a, b := open(t, srv.URL(), opts), open(t, srv.URL(), opts)
+	if _, err := a.Enqueue(ctx, jobs("k", 3)); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := a.Fetch(ctx, 3, time.Second)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("fetch: %v %v", ds, err)
+	}
+	stop := a.KeepAlive(ds)
+	if got, err := b.Fetch(ctx, 3, 5*time.Second); err != nil || len(got) != 0 {
+		t.Fatalf("kept jobs delivered again: %v %v", paths(got), err)
+	}
+	stop()
+	ackAll(t, ds)
+	if st := status(t, a); !st.Drained() || st.Done != 3 || st.Redelivered != 0 {
+		t.Fatalf("status: %+v", st)
+	}
+}
+
+// TestBackpressure: a full queue makes Enqueue wait until workers make room,
+// and adds everything in the end; it never holds more than MaxJobs.
+func TestBackpressure(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	q := open(t, srv.URL(), Options{Stream: "BOUNDED", MaxJobs: 10})
+	type result struct {
+		res Enqueued
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := q.Enqueue(ctx, jobs("b", 35))
+		done <- result{r, err}
+	}()
+	// Drain slowly, checking the bound.
+	var acked int
+	deadline := time.Now().Add(30 * time.Second)
+	for acked < 35 && time.Now().Before(deadline) {
+		st := status(t, q)
+		if st.Queued+uint64(st.InFlight) > 10 || st.Capacity != 10 {
+			t.Fatalf("queue over its bound: %+v", st)
+		}
+		ds, err := q.Fetch(ctx, 4, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		ackAll(t, ds)
+		acked += len(ds)
+	}
+	r := <-done
+	if r.err != nil || r.res.Added != 35 || r.res.Duplicates != 0 || r.res.Waited <= 0 {
+		t.Fatalf("enqueue into a full queue: %+v, %v", r.res, r.err)
+	}
+	if acked != 35 {
+		t.Fatalf("acked %d, want 35", acked)
+	}
+	// Full, with no worker: Enqueue waits until its context ends.
+	if _, err := q.Enqueue(ctx, jobs("c", 10)); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+	defer cancel()
+	res, err := q.Enqueue(cctx, jobs("e", 2))
+	if !errors.Is(err, context.DeadlineExceeded) || res.Added != 0 || !strings.Contains(err.Error(), srv.URL()) {
+		t.Fatalf("enqueue into a full queue without workers: %+v, %v", res, err)
+	}
+}
+
+// TestFailAndDeadLetters: a job failing on each delivery is retried after a
+// delay, then given up on with a note; a message that is no job is given up
+// on at once.
+func TestFailAndDeadLetters(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	q := open(t, srv.URL(), Options{Stream: "FAIL", MaxDeliver: 2})
+	if _, err := q.Enqueue(ctx, []Job{{"/f/bad.jpg"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.nc.Publish("sight.ingest.FAIL", []byte("garbage")); err != nil {
+		t.Fatal(err)
+	}
+	q.nc.Flush()
+	ds, err := q.Fetch(ctx, 5, time.Second)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("fetch: %v %v", paths(ds), err)
+	}
+	t0 := time.Now()
+	if dead, err := ds[0].Fail(ctx, errors.New("store down")); dead || err != nil {
+		t.Fatalf("first failure: dead %v, %v", dead, err)
+	}
+	ds, err = q.Fetch(ctx, 5, 5*time.Second)
+	if err != nil || len(ds) != 1 || ds[0].Attempt != 2 {
+		t.Fatalf("retry: %v %v", ds, err)
+	}
+	if d := time.Since(t0); d < RetryDelay(1)-100*time.Millisecond {
+		t.Fatalf("retried after %v, want RetryDelay(1) = %v", d, RetryDelay(1))
+	}
+	if dead, err := ds[0].Fail(ctx, errors.New("store still down")); !dead || err != nil {
+		t.Fatalf("last failure: dead %v, %v", dead, err)
+	}
+	letters, err := q.DeadLetters(ctx)
+	if err != nil || len(letters) != 2 {
+		t.Fatalf("dead letters: %+v, %v", letters, err)
+	}
+	sort.Slice(letters, func(i, j int) bool { return letters[i].Path < letters[j].Path })
+	if l := letters[0]; l.Path != "(message \"garbage\")" || !strings.Contains(l.Error, "not a job: path \"garbage\" is not absolute") {
+		t.Fatalf("garbage note: %+v", l)
+	}
+	if l := letters[1]; l.Path != "/f/bad.jpg" || l.Error != "store still down" || l.Attempts != 2 {
+		t.Fatalf("job note: %+v", l)
+	}
+	if st := status(t, q); !st.Drained() || st.Dead != 2 || st.Done != 0 {
+		t.Fatalf("status: %+v", st)
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	for _, c := range []struct {
+		attempt int
+		want    time.Duration
+	}{{0, 2 * time.Second}, {1, 2 * time.Second}, {2, 4 * time.Second}, {3, 8 * time.Second}, {6, 64 * time.Second}, {7, 2 * time.Minute}, {8, 2 * time.Minute}, {100, 2 * time.Minute}} {
+		if got := RetryDelay(c.attempt); got != c.want {
+			t.Errorf("RetryDelay(%d) = %v, want %v", c.attempt, got, c.want)
+		}
+	}
+}
+
+// TestStuck: a job whose every delivery went unacknowledged is neither
+// queued nor in flight, and Status counts it as stuck.
+func TestStuck(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	q := open(t, srv.URL(), Options{Stream: "STUCK", MaxDeliver: 1, AckWait: 500 * time.Millisecond})
+	if _, err := q.Enqueue(ctx, jobs("s", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := q.Fetch(ctx, 1, time.Second); err != nil || len(ds) != 1 {
+		t.Fatalf("fetch: %v %v", ds, err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	if ds, err := q.Fetch(ctx, 1, time.Second); err != nil || len(ds) != 0 {
+		t.Fatalf("delivered past MaxDeliver: %v %v", paths(ds), err)
+	}
+	if st := status(t, q); st.Stuck != 1 || !st.Drained() {
+		t.Fatalf("status: %+v", st)
+	}
+}
+
+func TestWorkers(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	q := open(t, srv.URL(), Options{Stream: "WORKERS", WorkerTTL: time.Second})
+	if again := open(t, srv.URL(), Options{Stream: "WORKERS"}); again.WorkerTTL() != time.Second {
+		t.Fatalf("a second Open beats by %v, not the bucket's TTL of 1s", again.WorkerTTL())
+	}
+	a := Worker{ID: NewWorkerID("host.a", 1), Host: "host.a", PID: 1, Done: 10, Rate: 2.5}
+	b := Worker{ID: NewWorkerID("host b", 2), Host: "host b", PID: 2, Done: 4, Rate: 1}
+	for _, w := range []Worker{a, b} {
+		if err := q.Beat(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := q.Beat(ctx, Worker{ID: "bad id"}); err == nil {
+		t.Fatal("beat with a bad id")
+	}
+	st := status(t, q)
+	if len(st.Workers) != 2 || st.Rate() != 3.5 || time.Since(st.Workers[0].Seen) > 5*time.Second {
+		t.Fatalf("workers: %+v", st.Workers)
+	}
+	if err := q.Leave(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := q.Workers(ctx)
+	if err != nil || len(ws) != 1 || ws[0].ID != b.ID || ws[0].Done != 4 {
+		t.Fatalf("after a left: %+v, %v", ws, err)
+	}
+	// b stops beating: gone after its TTL.
+	time.Sleep(2200 * time.Millisecond)
+	if ws, err := q.Workers(ctx); err != nil || len(ws) != 0 {
+		t.Fatalf("after the TTL: %+v, %v", ws, err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	// A port nobody listens on: the server's, once killed.
+	dead := natstest.Start(t)
+	dead.Kill()
+	for _, c := range []struct {
+		name, url string
+		opts      Options
+		want      string
+	}{
+		{"no server", dead.URL(), Options{}, "connect to " + dead.URL()},
+		{"not a url", "", Options{}, "no NATS url"},
+		{"bad stream", srv.URL(), Options{Stream: "a.b"}, `bad stream name "a.b"`},
+		{"bad consumer", srv.URL(), Options{Consumer: "x y"}, `bad consumer name "x y"`},
+	} {
+		if q, err := Open(ctx, c.url, c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			if q != nil {
+				q.Close()
+			}
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	// A stream of that name that is not a work queue.
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := nc.JetStream()
+	if _, err := js.AddStream(&nats.StreamConfig{Name: "PLAIN", Subjects: []string{"plain"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, srv.URL(), Options{Stream: "PLAIN"}); err == nil || !strings.Contains(err.Error(), "not a work queue") || !strings.Contains(err.Error(), "stream PLAIN") {
+		t.Errorf("plain stream: %v", err)
+	}
+}
+
+func TestWalk(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel string) string {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(rel), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b, c := write("a.jpg"), write("sub/b.png"), write("sub/deeper/c.txt")
+	other := t.TempDir()
+	d := filepath.Join(other, "d.jpg")
+	os.WriteFile(d, nil, 0o644)
+	os.Symlink(d, filepath.Join(dir, "link-to-d.jpg"))
+	os.Symlink(other, filepath.Join(dir, "link-to-dir"))
+	os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "broken"))
+	var got, problems []string
+	err := Walk(context.Background(), []string{dir, a, filepath.Join(dir, "missing")},
+		func(p string) error { got = append(got, p); return nil },
+		func(p string, err error) { problems = append(problems, filepath.Base(p)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{a, filepath.Join(dir, "link-to-d.jpg"), b, c}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("walk:\n got %v\nwant %v", got, want)
+	}
+	sort.Strings(problems)
+	if fmt.Sprint(problems) != "[broken missing]" {
+		t.Fatalf("problems: %v", problems)
+	}
+	// fn's error ends the walk.
+	stop := errors.New("stop")
+	if err := Walk(context.Background(), []string{dir}, func(string) error { return stop }, nil); err != stop {
+		t.Fatalf("fn error: %v", err)
+	}
+}
+
+// FuzzJob: any message body is either a valid job (an absolute path, kept
+// byte for byte) or refused with an error, never a panic.
+func FuzzJob(f *testing.F) {
+	for _, s := range []string{"", "/a.jpg", "rel.jpg", "/bad\xff.jpg", "garbage", "/"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		j := Job{Path: string(data)}
+		err := j.check()
+		if ok := len(data) > 0 && filepath.IsAbs(string(data)); ok != (err == nil) {
+			t.Fatalf("check(%q) = %v", data, err)
+		}
+		if id := j.ID(); len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+			t.Fatalf("ID(%q) = %q", data, id)
+		}
+	})
+}

@@ -1,0 +1,171 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Worker is a worker's entry in the queue's worker bucket.
+type Worker struct {
+	// ID identifies the worker (see NewWorkerID).
+	ID   string `json:"id"`
+	Host string `json:"host"`
+	PID  int    `json:"pid"`
+	// Store names what the worker writes to (a directory or a URL).
+	Store   string    `json:"store"`
+	Started time.Time `json:"started"`
+	// Seen is the time of the worker's last beat.
+	Seen time.Time `json:"seen"`
+	// Done counts the jobs the worker acknowledged, Failed those it
+	// handed back or gave up on.
+	Done   int64 `json:"done"`
+	Failed int64 `json:"failed"`
+	// InHand is the size of the batch the worker holds.
+	InHand int `json:"in_hand"`
+	// Rate is the worker's recent rate in jobs per second (over its last
+	// minute).
+	Rate float64 `json:"rate"`
+}
+
+var keyUnsafe = regexp.MustCompile(`[^A-Za-z0-9_=-]`)
+
+// NewWorkerID returns a worker id made of host, pid and a start time: it
+// is unique across machines and restarts and a valid bucket key.
+func NewWorkerID(host string, pid int) string {
+	return fmt.Sprintf("%s-%d-%x", keyUnsafe.ReplaceAllString(host, "_"), pid, time.Now().UnixNano()&0xffffff)
+}
+
+// Beat records w in the worker bucket (Seen is set to now). An entry not
+// refreshed within WorkerTTL expires, and the worker no longer counts as
+// live.
+func (q *Queue) Beat(ctx context.Context, w Worker) error {
+	if w.ID == "" || keyUnsafe.MatchString(w.ID) {
+		return q.errorf("beat: bad worker id %q (see NewWorkerID)", w.ID)
+	}
+	w.Seen = time.Now().UTC()
+	b, _ := json.Marshal(w)
+	if _, err := q.workers.Put(ctx, w.ID, b); err != nil {
+		return q.errorf("beat %s: %w", w.ID, err)
+	}
+	return nil
+}
+
+// Leave removes a worker's entry (a worker that stops cleanly).
+func (q *Queue) Leave(ctx context.Context, id string) error {
+	if err := q.workers.Purge(ctx, id); err != nil {
+		return q.errorf("leave %s: %w", id, err)
+	}
+	return nil
+}
+
+// Workers returns the live workers, by id.
+func (q *Queue) Workers(ctx context.Context) ([]Worker, error) {
+	keys, err := q.workers.ListKeys(ctx)
+	if err != nil {
+		return nil, q.errorf("list workers: %w", err)
+	}
+	var out []Worker
+	for k := range keys.Keys() {
+		e, err := q.workers.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			continue // expired or left meanwhile
+		}
+		if err != nil {
+			keys.Stop()
+			return nil, q.errorf("read worker %s: %w", k, err)
+		}
+		var w Worker
+		if err := json.Unmarshal(e.Value(), &w); err != nil {
+			keys.Stop()
+			return nil, q.errorf("worker %s: %w", k, err)
+		}
+		// The bucket expires entries with a granularity of about a
+		// second; count a worker late by more than its TTL as gone.
+		if time.Since(w.Seen) > q.workerTTL+time.Second {
+			continue
+		}
+		out = append(out, w)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Status is a snapshot of the queue.
+type Status struct {
+	URL    string `json:"url"`
+	Stream string `json:"stream"`
+	// Queued counts jobs waiting for a worker.
+	Queued uint64 `json:"queued"`
+	// InFlight counts jobs handed to a worker and not yet acknowledged,
+	// including jobs handed back (Retry, Fail) until they are delivered
+	// again.
+	InFlight int `json:"in_flight"`
+	// Redelivered counts the in-flight jobs that were delivered more than
+	// once.
+	Redelivered int `json:"redelivered"`
+	// Done counts the jobs workers acknowledged since the queue was
+	// created (jobs purged by hand included).
+	Done uint64 `json:"done"`
+	// Dead counts the jobs given up on (see DeadLetters).
+	Dead int `json:"dead"`
+	// Stuck counts jobs still stored that the consumer will not deliver
+	// again: their workers died on each of their MaxDeliver deliveries,
+	// leaving no dead-letter note.
+	Stuck uint64 `json:"stuck"`
+	// Capacity is the most jobs the queue holds (MaxJobs).
+	Capacity int64 `json:"capacity"`
+	// Workers are the live workers.
+	Workers []Worker `json:"workers"`
+}
+
+// Drained reports whether no job is queued or in flight.
+func (s Status) Drained() bool { return s.Queued == 0 && s.InFlight == 0 }
+
+// Rate returns the sum of the live workers' rates, in jobs per second.
+func (s Status) Rate() float64 {
+	var r float64
+	for _, w := range s.Workers {
+		r += w.Rate
+	}
+	return r
+}
+
+// Status returns the queue's counts and live workers.
+func (q *Queue) Status(ctx context.Context) (Status, error) {
+	st := Status{URL: q.url, Stream: q.opts.Stream}
+	si, err := q.stream.Info(ctx)
+	if err != nil {
+		return st, q.errorf("stream info: %w", err)
+	}
+	ci, err := q.cons.Info(ctx)
+	if err != nil {
+		return st, q.errorf("consumer info: %w", err)
+	}
+	dead, err := q.dead.Status(ctx)
+	if err != nil {
+		return st, q.errorf("dead-letter bucket: %w", err)
+	}
+	st.Capacity = si.Config.MaxMsgs
+	st.Queued = ci.NumPending
+	st.InFlight = ci.NumAckPending
+	st.Redelivered = ci.NumRedelivered
+	st.Dead = int(dead.Values())
+	// The stream's sequence counts every job ever accepted; those no
+	// longer stored were acknowledged or given up on.
+	removed := si.State.LastSeq - min(si.State.Msgs, si.State.LastSeq)
+	st.Done = removed - min(removed, uint64(st.Dead))
+	if held := ci.NumPending + uint64(ci.NumAckPending); si.State.Msgs > held {
+		st.Stuck = si.State.Msgs - held
+	}
+	if st.Workers, err = q.Workers(ctx); err != nil {
+		return st, err
+	}
+	return st, nil
+}
