@@ -360,13 +360,14 @@ func (l *Library) Close() error {
 	return err
 }
 
-// sync makes the embedded store's index durable (other stores confirm each
-// write as it is applied).
+// sync waits until the writes so far are durable and searchable, for
+// stores that need it (store.Syncer): the embedded store's index is made
+// durable once per run, a Weaviate cluster indexes vectors asynchronously.
 func (l *Library) sync(ctx context.Context) error {
-	if l.local == nil || l.readOnly {
-		return nil
+	if sy, ok := l.st.(store.Syncer); ok && !l.readOnly {
+		return sy.Sync(ctx)
 	}
-	return l.local.syncIndex(ctx)
+	return nil
 }
 
 func (l *Library) unlock() {

@@ -87,7 +87,10 @@ func OpenEmbedded(ctx context.Context, dir string, opts EmbeddedOptions) (store.
 	return s, nil
 }
 
-var _ store.Store = (*localStore)(nil)
+var (
+	_ store.Store  = (*localStore)(nil)
+	_ store.Syncer = (*localStore)(nil)
+)
 
 func (s *localStore) writable() error {
 	if s.readOnly {
@@ -122,6 +125,10 @@ func (s *localStore) Apply(ctx context.Context, b catalog.Batch) (catalog.Result
 	}
 	return res, nil
 }
+
+// Sync makes the index durable and records the catalog change it matches
+// (see syncIndex).
+func (s *localStore) Sync(ctx context.Context) error { return s.syncIndex(ctx) }
 
 func (s *localStore) deleteVectors(ids []int64) error {
 	for _, id := range ids {

@@ -46,6 +46,15 @@ type Found struct {
 // Stats counts what a store holds.
 type Stats = catalog.Stats
 
+// Syncer is implemented by stores whose writes become durable or
+// searchable some time after Apply returns (an index made durable in
+// batches, a remote index that inserts vectors asynchronously). Sync waits
+// until every write applied so far is; a library calls it at the end of an
+// index run, before it reports the run done.
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
 // Store keeps images, their paths and vectors, and searches the vectors.
 // Implementations are safe for concurrent use.
 type Store interface {

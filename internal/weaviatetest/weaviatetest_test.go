@@ -1,0 +1,75 @@
+package weaviatetest
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStartKillRestart starts a 3-node cluster, kills a node, sees it
+// unreachable, restarts it and sees the whole cluster ready again.
+func TestStartKillRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	c := Start(t, 3)
+	u := c.URL()
+	if !strings.HasPrefix(u, "weaviate://127.0.0.1:") || strings.Count(u, ",") != 2 {
+		t.Fatalf("URL() = %q", u)
+	}
+	readyURL := "http://" + strings.TrimPrefix(c.NodeURL(1), "weaviate://") + "/v1/.well-known/ready"
+	if err := c.Kill(1); err != nil {
+		t.Fatal(err)
+	}
+	cl := &http.Client{Timeout: time.Second}
+	if resp, err := cl.Get(readyURL); err == nil {
+		resp.Body.Close()
+		t.Fatalf("killed node still answers %s", resp.Status)
+	}
+	if err := c.Restart(1); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cl.Get(readyURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("restarted node: %s", resp.Status)
+	}
+}
+
+func TestBinary(t *testing.T) {
+	t.Setenv("SIGHT_WEAVIATE_BIN", "/opt/custom/weaviate-server")
+	if got := Binary(); got != "/opt/custom/weaviate-server" {
+		t.Fatalf("Binary() = %q, want $SIGHT_WEAVIATE_BIN", got)
+	}
+	dir := t.TempDir()
+	t.Setenv("SIGHT_WEAVIATE_BIN", "")
+	t.Setenv("PATH", dir)
+	if err := os.WriteFile(filepath.Join(dir, "weaviate-server"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := Binary(); got != filepath.Join(dir, "weaviate-server") {
+		t.Fatalf("Binary() = %q, want the one on PATH", got)
+	}
+}
+
+func TestFreePair(t *testing.T) {
+	used := map[int]bool{}
+	for range 5 {
+		p, err := freePair(used)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !used[p] || !used[p+1] {
+			t.Fatalf("freePair gave %d but did not reserve it and %d", p, p+1)
+		}
+	}
+	if len(used) != 10 {
+		t.Fatalf("%d ports reserved, want 10 distinct", len(used))
+	}
+}

@@ -1,0 +1,515 @@
+//go:build !386 && !arm && !mips && !mipsle
+
+// Package weaviate is a [store.Store] kept in a Weaviate cluster, for Sight
+// libraries that outgrow one machine.
+//
+// Open takes the cluster's address as weaviate://host:port[,host:port...]:
+// requests go to the first node that answers and move on to the next ones
+// when a node is down. The store keeps three collections, named after
+// Options.Collection (default "SightImage"):
+//
+//   - <Collection>: one object per image content, with its metadata, its
+//     thumbnail and its vector (sent by Sight; Weaviate vectorizes
+//     nothing), in an HNSW index with cosine distance;
+//   - <Collection>Path: one object per file path, naming its image, with the
+//     file's size and modification time;
+//   - <Collection>Meta: the library's settings (key, value).
+//
+// Object UUIDs are pure functions of their keys (the image id, which is a
+// function of the content hash; the path; the meta key), so writes are
+// upserts: applying a batch again, or from several processes at once,
+// leaves one object per content and per path.
+//
+// Differences from the embedded store: skipped files are not recorded
+// (Batch.Skipped is dropped and LookupSkipped always reports none, so a
+// skipped file is examined again on the next run), a batch is not one
+// transaction (an interrupted Apply leaves part of it; applying it again
+// completes it), TakenAt and AddedAt keep whole seconds like the catalog,
+// path modification times keep nanoseconds.
+//
+// # Server settings
+//
+// Run Weaviate with ASYNC_INDEXING=true. Without it, a node killed (kill
+// -9, power loss) may come back without the vectors of its latest batch in
+// its HNSW index (seen with Weaviate 1.35.2, even 5 s after the batch: the
+// objects are stored, so async replication sees nothing to repair, but
+// searches served by that replica miss them for good); the indexing queue
+// of async indexing is replayed after a crash instead. With async indexing a
+// vector is searchable once indexed: Sync waits for the collection's
+// indexing queues to drain (Options.IndexWait). QUEUE_SCHEDULER_INTERVAL
+// (default 1 s) and ASYNC_INDEXING_STALE_TIMEOUT (default 100 ms) bound how
+// soon a small batch is indexed; 50ms and 20ms make Sync after a batch of 8
+// take ~85 ms instead of ~1.2 s on a 3-node cluster on loopback.
+//
+// With a replication factor of 2, reads and writes use consistency ONE by
+// default so that they go on while a replica is down (see Options); async
+// replication, enabled on replicated collections, brings a node that was
+// down up to date. Reads at ONE right after writes at ONE may see the
+// state before the write on the other replica for a moment.
+//
+// # Running a cluster
+//
+// Tests start a real local cluster with package internal/weaviatetest,
+// which runs weaviate-server (build it with `GOBIN=/tmp/wvbin go install
+// github.com/weaviate/weaviate/cmd/weaviate-server@v1.35.2`, or point
+// $SIGHT_WEAVIATE_BIN at it); see that package for the environment of each
+// node of a multi-node cluster on one host.
+package weaviate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	wv "github.com/weaviate/weaviate-go-client/v5/weaviate"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
+	"github.com/weaviate/weaviate/entities/models"
+
+	"github.com/sightsearch/sight/store"
+)
+
+// DefaultCollection is the collection used when Options.Collection is empty.
+const DefaultCollection = "SightImage"
+
+// Options configure a Store.
+type Options struct {
+	// Collection names the image collection; the paths and settings live in
+	// Collection+"Path" and Collection+"Meta". Default "SightImage". It
+	// must start with an upper-case letter (a Weaviate rule).
+	Collection string
+	// Quantizer compresses the HNSW index's vectors: "" (none: full
+	// float32 vectors), "pq", "sq", "bq" or "rq". PQ and SQ are trained
+	// once the collection holds enough vectors (Weaviate's trainingLimit);
+	// they only apply when the collection is created.
+	Quantizer string
+	// Shards is the desired number of shards (0: Weaviate's default, one
+	// per node).
+	Shards int
+	// Replication is the replication factor (0 means 1). Above 1, async
+	// replication is enabled so that a node that was down catches up.
+	Replication int
+	// ReadConsistency and WriteConsistency are Weaviate consistency levels:
+	// "ONE", "QUORUM" or "ALL". The defaults are ONE for reads, and for
+	// writes QUORUM when Replication >= 3, else ONE: with a replication
+	// factor of 2 a quorum is both replicas, so QUORUM (or ALL) would stop
+	// reads or writes while one replica is down; ONE keeps them working, and
+	// async replication repairs the replica that missed writes.
+	ReadConsistency, WriteConsistency string
+	// Timeout bounds one request to one node (default 10s); a request that
+	// times out is retried on the next node. While a killed node is not
+	// yet declared dead (Weaviate takes about 30 s), a write to one of its
+	// shards may hang on the coordinating node until this timeout.
+	Timeout time.Duration
+	// IndexWait bounds how long Sync waits for the cluster's vector
+	// indexing queues of the collection to drain (default 60s; negative:
+	// do not wait). With ASYNC_INDEXING (which Sight needs: see the
+	// package doc) a vector is searchable only once its queue has indexed
+	// it; Sync after Apply gives read-your-writes searches. Past the bound
+	// Sync logs a warning and returns: the images are stored and become
+	// searchable later.
+	IndexWait time.Duration
+	// Logger receives failovers and schema creation (default: discard).
+	Logger *slog.Logger
+}
+
+// Store is a Sight store in a Weaviate cluster. It is safe for concurrent
+// use.
+type Store struct {
+	hosts   []string
+	clients []*wv.Client
+	cur     atomic.Int32 // index of the node that answered last
+	log     *slog.Logger
+
+	images, paths, meta string // collection names
+	read, write         string // consistency levels
+	opts                Options
+	maxWindow           int           // tests: the largest search window (0: maxResults)
+	retryPause          time.Duration // pause after a round of failures, times the round
+}
+
+var _ store.Store = (*Store)(nil)
+
+var collectionName = regexp.MustCompile(`^[A-Z][_0-9A-Za-z]*$`)
+
+// ParseURL splits a weaviate://host:port[,host:port...] address into its
+// host:port parts.
+func ParseURL(s string) ([]string, error) {
+	rest, ok := strings.CutPrefix(s, "weaviate://")
+	if !ok {
+		return nil, fmt.Errorf("weaviate: address %q does not start with weaviate://", s)
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	if rest == "" {
+		return nil, fmt.Errorf("weaviate: address %q names no host", s)
+	}
+	var hosts []string
+	for _, h := range strings.Split(rest, ",") {
+		host, port, err := net.SplitHostPort(h)
+		if err != nil {
+			return nil, fmt.Errorf("weaviate: address %q: host %q: want host:port", s, h)
+		}
+		if host == "" || strings.ContainsAny(host, "/?#@ ") {
+			return nil, fmt.Errorf("weaviate: address %q: bad host in %q", s, h)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("weaviate: address %q: bad port %q in %q", s, port, h)
+		}
+		hosts = append(hosts, net.JoinHostPort(host, port))
+	}
+	return hosts, nil
+}
+
+func checkLevel(name, v string) error {
+	switch v {
+	case "ONE", "QUORUM", "ALL":
+		return nil
+	}
+	return fmt.Errorf("weaviate: %s %q: want ONE, QUORUM or ALL", name, v)
+}
+
+// Open connects to the cluster at url (weaviate://host:port[,...]) and
+// creates the store's collections if they are missing.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	hosts, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Collection == "" {
+		opts.Collection = DefaultCollection
+	}
+	if !collectionName.MatchString(opts.Collection) {
+		return nil, fmt.Errorf("weaviate: collection name %q: want an upper-case letter then letters, digits or _", opts.Collection)
+	}
+	switch opts.Quantizer {
+	case "", "pq", "sq", "bq", "rq":
+	default:
+		return nil, fmt.Errorf("weaviate: quantizer %q: want \"\", pq, sq, bq or rq", opts.Quantizer)
+	}
+	if opts.Shards < 0 || opts.Replication < 0 {
+		return nil, fmt.Errorf("weaviate: negative shards (%d) or replication (%d)", opts.Shards, opts.Replication)
+	}
+	if opts.Replication == 0 {
+		opts.Replication = 1
+	}
+	if opts.ReadConsistency == "" {
+		opts.ReadConsistency = "ONE"
+	}
+	if opts.WriteConsistency == "" {
+		opts.WriteConsistency = "ONE"
+		if opts.Replication >= 3 {
+			opts.WriteConsistency = "QUORUM"
+		}
+	}
+	if err := checkLevel("read consistency", opts.ReadConsistency); err != nil {
+		return nil, err
+	}
+	if err := checkLevel("write consistency", opts.WriteConsistency); err != nil {
+		return nil, err
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.IndexWait == 0 {
+		opts.IndexWait = 60 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Store{
+		hosts:  hosts,
+		log:    opts.Logger,
+		images: opts.Collection,
+		paths:  opts.Collection + "Path",
+		meta:   opts.Collection + "Meta",
+		read:   opts.ReadConsistency,
+		write:  opts.WriteConsistency,
+		opts:   opts,
+
+		retryPause: 500 * time.Millisecond,
+	}
+	for _, h := range hosts {
+		c, err := wv.NewClient(wv.Config{Host: h, Scheme: "http", Timeout: opts.Timeout})
+		if err != nil {
+			return nil, fmt.Errorf("weaviate: client for %s: %w", h, err)
+		}
+		s.clients = append(s.clients, c)
+	}
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the store (the HTTP connections are pooled by Go).
+func (s *Store) Close() error { return nil }
+
+// do runs fn against one node, moving on to the next node when the request
+// fails in a way another node may not (the node is unreachable, answers a
+// server error, or its query fails). Every request of this package is
+// idempotent, so repeating one is safe. After a full round of failures it
+// waits a little and tries again, up to three rounds.
+func (s *Store) do(ctx context.Context, what string, fn func(c *wv.Client) error) error {
+	n := len(s.clients)
+	var err error
+	for round := range 3 {
+		if round > 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("weaviate: %s: %w (last error: %v)", what, ctx.Err(), err)
+			case <-time.After(time.Duration(round) * s.retryPause):
+			}
+		}
+		start := int(s.cur.Load())
+		for i := range n {
+			idx := (start + i) % n
+			t0 := time.Now()
+			err = fn(s.clients[idx])
+			if d := time.Since(t0); d > slowRequest {
+				s.log.Warn("weaviate: slow request", "node", s.hosts[idx], "op", what, "took", d, "err", err)
+			}
+			if err == nil {
+				if idx != start {
+					s.cur.Store(int32(idx))
+				}
+				return nil
+			}
+			if ctx.Err() != nil || !retryable(err) {
+				return fmt.Errorf("weaviate: %s: %w", what, err)
+			}
+			s.log.Warn("weaviate: node failed, trying the next", "node", s.hosts[idx], "op", what, "err", err)
+		}
+	}
+	return fmt.Errorf("weaviate: %s: every node failed: %w", what, err)
+}
+
+// slowRequest is how long a request may take before it is logged.
+const slowRequest = 2 * time.Second
+
+// statusGiveUp is how long waitIndexed keeps trying to read a status that
+// fails: while a node is down but not yet declared dead (about 30 s),
+// Weaviate cannot report the cluster's status at all.
+const statusGiveUp = 3 * time.Second
+
+// Sync waits until the vectors of the images applied so far are
+// searchable: until no healthy node has vectors of the image collection
+// waiting in its indexing queue (see waitIndexed).
+func (s *Store) Sync(ctx context.Context) error { return s.waitIndexed(ctx) }
+
+// waitIndexed waits until no healthy node has vectors of the image
+// collection waiting in its indexing queue, up to Options.IndexWait, or
+// until the status has been unreadable for statusGiveUp.
+func (s *Store) waitIndexed(ctx context.Context) error {
+	if s.opts.IndexWait < 0 {
+		return nil
+	}
+	deadline := time.Now().Add(s.opts.IndexWait)
+	pause := 20 * time.Millisecond
+	var unreadable time.Time // since when the status could not be read
+	for try := 0; ; try++ {
+		// One node per try, in turn: while a node is down but not yet
+		// declared dead, the others fail to collect its status.
+		idx := (int(s.cur.Load()) + try) % len(s.clients)
+		t0 := time.Now()
+		resp, err := s.clients[idx].Cluster().NodesStatusGetter().WithClass(s.images).WithOutput("verbose").Do(ctx)
+		if d := time.Since(t0); d > slowRequest {
+			s.log.Warn("weaviate: slow request", "node", s.hosts[idx], "op", "read indexing status", "took", d, "err", err)
+		}
+		pending := int64(-1)
+		if err == nil && resp != nil {
+			pending = 0
+			for _, n := range resp.Nodes {
+				if n == nil || n.Status == nil || *n.Status != "HEALTHY" {
+					continue
+				}
+				for _, sh := range n.Shards {
+					if sh != nil && sh.Class == s.images {
+						pending += sh.VectorQueueLength
+					}
+				}
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		if err != nil && unreadable.IsZero() {
+			unreadable = time.Now()
+		} else if err == nil {
+			unreadable = time.Time{}
+		}
+		if err != nil && time.Since(unreadable) > statusGiveUp {
+			s.log.Warn("weaviate: cannot read the indexing status (a node down?): not waiting for indexing",
+				"collection", s.images, "err", err)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			s.log.Warn("weaviate: vectors may still wait to be indexed", "collection", s.images,
+				"pending", pending, "err", err, "waited", s.opts.IndexWait)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("weaviate: wait for indexing: %w", ctx.Err())
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 500*time.Millisecond)
+	}
+}
+
+// gqlError is an error a GraphQL query reported in its response.
+type gqlError struct{ msgs []string }
+
+func (e *gqlError) Error() string { return "graphql: " + strings.Join(e.msgs, "; ") }
+
+// batchError is an error Weaviate reported for objects of a batch.
+type batchError struct{ msgs []string }
+
+func (e *batchError) Error() string { return "batch: " + strings.Join(e.msgs, "; ") }
+
+func retryable(err error) bool {
+	var fe *fault.WeaviateClientError
+	if errors.As(err, &fe) {
+		if fe.DerivedFromError != nil {
+			return true // network error, or a response that did not parse
+		}
+		return fe.StatusCode >= 500 || fe.StatusCode == 429
+	}
+	var ge *gqlError
+	var be *batchError
+	if errors.As(err, &ge) || errors.As(err, &be) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
+}
+
+func statusCode(err error) int {
+	var fe *fault.WeaviateClientError
+	if errors.As(err, &fe) {
+		return fe.StatusCode
+	}
+	return 0
+}
+
+// ensureSchema creates the store's collections that are missing.
+func (s *Store) ensureSchema(ctx context.Context) error {
+	for _, cl := range []*models.Class{s.imageClass(), s.pathClass(), s.metaClass()} {
+		var exists bool
+		err := s.do(ctx, "check collection "+cl.Class, func(c *wv.Client) (err error) {
+			exists, err = c.Schema().ClassExistenceChecker().WithClassName(cl.Class).Do(ctx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if exists {
+			continue
+		}
+		err = s.do(ctx, "create collection "+cl.Class, func(c *wv.Client) error {
+			err := c.Schema().ClassCreator().WithClass(cl).Do(ctx)
+			if err != nil && statusCode(err) == 422 && strings.Contains(err.Error(), "already exists") {
+				return nil // another process created it meanwhile
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		s.log.Info("weaviate: created collection", "collection", cl.Class)
+	}
+	return nil
+}
+
+func prop(name, typ string, filterable bool) *models.Property {
+	p := &models.Property{Name: name, DataType: []string{typ}, IndexFilterable: &filterable}
+	f := false
+	if typ == "text" {
+		p.Tokenization = "field"
+		p.IndexSearchable = &f
+	}
+	if typ == "int" || typ == "number" {
+		p.IndexRangeFilters = &filterable
+	}
+	return p
+}
+
+func (s *Store) common(name string) *models.Class {
+	cl := &models.Class{
+		Class:      name,
+		Vectorizer: "none",
+		ReplicationConfig: &models.ReplicationConfig{
+			Factor:           int64(s.opts.Replication),
+			AsyncEnabled:     s.opts.Replication > 1,
+			DeletionStrategy: "TimeBasedResolution",
+		},
+	}
+	if s.opts.Shards > 0 {
+		cl.ShardingConfig = map[string]any{"desiredCount": s.opts.Shards}
+	}
+	return cl
+}
+
+func (s *Store) imageClass() *models.Class {
+	cl := s.common(s.images)
+	cl.Description = "Sight images: one per distinct content"
+	cl.VectorIndexType = "hnsw"
+	vic := map[string]any{"distance": "cosine"}
+	switch s.opts.Quantizer {
+	case "":
+		vic["skipDefaultQuantization"] = true
+	default:
+		vic[s.opts.Quantizer] = map[string]any{"enabled": true}
+	}
+	cl.VectorIndexConfig = vic
+	cl.Properties = []*models.Property{
+		prop("hash", "text", true),
+		prop("size", "int", true), // indexed for Stats' sum
+		prop("format", "text", true),
+		prop("width", "int", true),
+		prop("height", "int", true),
+		prop("hasTaken", "boolean", true),
+		prop("taken", "int", true),
+		prop("camera", "text", false),
+		prop("hasGPS", "boolean", false),
+		prop("lat", "number", false),
+		prop("lon", "number", false),
+		prop("model", "text", true),
+		prop("added", "int", false),
+		prop("thumbnail", "blob", false),
+	}
+	return cl
+}
+
+func (s *Store) pathClass() *models.Class {
+	cl := s.common(s.paths)
+	cl.Description = "Sight paths: one per file path, naming its image"
+	cl.VectorIndexType = "flat"
+	cl.VectorIndexConfig = map[string]any{"skipDefaultQuantization": true}
+	cl.Properties = []*models.Property{
+		prop("path", "text", false),
+		prop("pathRaw", "blob", false),
+		prop("image", "uuid", true),
+		prop("size", "int", false),
+		prop("mtime", "text", false),
+	}
+	return cl
+}
+
+func (s *Store) metaClass() *models.Class {
+	cl := s.common(s.meta)
+	cl.Description = "Sight library settings"
+	cl.VectorIndexType = "flat"
+	cl.VectorIndexConfig = map[string]any{"skipDefaultQuantization": true}
+	cl.Properties = []*models.Property{
+		prop("key", "text", false),
+		prop("value", "text", false),
+	}
+	return cl
+}
