@@ -18,15 +18,17 @@ import (
 
 func runBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError{"bench what? sight bench embed | sight bench index"}
+		return usageError{"bench what? sight bench embed | sight bench index | sight bench store"}
 	}
 	switch args[0] {
 	case "embed":
 		return runBenchEmbed(ctx, e, args[1:])
 	case "index":
 		return runBenchIndex(ctx, e, args[1:])
+	case "store":
+		return runBenchStore(ctx, e, args[1:])
 	}
-	return usageError{fmt.Sprintf("unknown benchmark %q: use embed or index", args[0])}
+	return usageError{fmt.Sprintf("unknown benchmark %q: use embed, index or store", args[0])}
 }
 
 // benchRow is one line of `sight bench embed --json`. The field names are

@@ -28,14 +28,17 @@ import (
 // libFlags are the flags every library command takes.
 type libFlags struct {
 	modelFlags
-	db     string
-	decode string
+	store   storeFlags
+	db      string
+	decode  string
+	uploads string // serve only: Options.UploadsDir
 }
 
 func (f *libFlags) register(fs *flag.FlagSet) {
 	f.modelFlags.register(fs, "")
 	fs.Lookup("model").Usage = "CLIP checkpoint (Hub repo id or local directory); needed only when the library is created (default " + clip.DefaultModel + ")"
 	fs.StringVar(&f.db, "db", "", "library directory (default $SIGHT_DB, else the user's data dir)")
+	f.store.register(fs)
 	fs.StringVar(&f.decode, "decode", "fast", "how large JPEGs are decoded: fast (DCT-reduced to >= 1.5x the model's input, 1/8 for 12 MP), fine (>= 2x, 1/4 for 12 MP) or exact (full size, the reference pixels)")
 }
 
@@ -52,6 +55,7 @@ func (f *libFlags) options(e *env) (string, library.Options, error) {
 		Model:          f.model,
 		EncoderOptions: clip.EncoderOptions{Hub: f.hubOptions(e), Limits: imageio.Limits{MaxPixels: f.maxPixels}},
 		Logger:         e.log,
+		UploadsDir:     f.uploads,
 	}
 	switch f.decode {
 	case "fast":
@@ -67,11 +71,31 @@ func (f *libFlags) options(e *env) (string, library.Options, error) {
 
 // open opens the library for writing.
 func (f *libFlags) open(ctx context.Context, e *env) (*library.Library, error) {
+	if f.store.remote() {
+		return f.openRemote(ctx, e)
+	}
 	dir, opts, err := f.options(e)
 	if err != nil {
 		return nil, err
 	}
 	return library.Open(ctx, dir, opts)
+}
+
+// openRemote opens the library in the --store cluster. Any number of
+// processes may read and write it at once: there is no lock to wait for.
+func (f *libFlags) openRemote(ctx context.Context, e *env) (*library.Library, error) {
+	if f.db != "" {
+		return nil, usageError{"give --db or --store, not both"}
+	}
+	_, opts, err := f.options(e)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.store.open(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return library.OpenStore(ctx, st, opts)
 }
 
 // lockWait is how long a writing command waits for another process to
@@ -82,6 +106,9 @@ const lockWait = 15 * time.Second
 // lockWait while a search in another sight process holds it; a library
 // held by an index run, a server or a reindex fails at once.
 func (f *libFlags) openWaiting(ctx context.Context, e *env) (*library.Library, error) {
+	if f.store.remote() {
+		return f.openRemote(ctx, e)
+	}
 	dir, opts, err := f.options(e)
 	if err != nil {
 		return nil, err
@@ -112,6 +139,9 @@ func (f *libFlags) openWaiting(ctx context.Context, e *env) (*library.Library, e
 // openSearch opens the library for searching (read-only if another process
 // writes it).
 func (f *libFlags) openSearch(ctx context.Context, e *env) (*library.Library, error) {
+	if f.store.remote() {
+		return f.openRemote(ctx, e)
+	}
 	dir, opts, err := f.options(e)
 	if err != nil {
 		return nil, err
@@ -136,12 +166,17 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	workers := fs.Int("workers", 0, "decoding workers (default: number of CPUs)")
 	stats := fs.Bool("stats", false, "print throughput figures (pipeline and pure inference images/s)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
+	var qf queueFlags
+	qf.register(fs, true)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
 		return usageError{"give at least one folder, file, or - (paths on stdin)"}
+	}
+	if qf.url != "" {
+		return enqueueIndex(ctx, e, qf, pos, *asJSON)
 	}
 	lib, err := lf.openWaiting(ctx, e)
 	if err != nil {
@@ -559,7 +594,11 @@ func runStats(ctx context.Context, e *env, args []string) error {
 		return json.NewEncoder(e.stdout).Encode(s)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "library\t%s\n", s.Dir)
+	if s.Store != "" {
+		fmt.Fprintf(tw, "store\t%s\n", s.Store)
+	} else {
+		fmt.Fprintf(tw, "library\t%s\n", s.Dir)
+	}
 	fmt.Fprintf(tw, "model\t%s (%d dimensions)\n", s.Model, s.Dim)
 	fmt.Fprintf(tw, "images\t%d (%s)\n", s.Images, humanBytes(s.Bytes))
 	fmt.Fprintf(tw, "vectors\t%d (%d in the search index)\n", s.Vectors, s.Indexed)
@@ -614,6 +653,9 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	batch := fs.Int("batch", 8, "images per model batch")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
+	}
+	if lf.store.remote() {
+		return usageError{"reindex works on library directories (--db); to re-embed a --store library, index its files again into a new --collection"}
 	}
 	dir, opts, err := lf.options(e)
 	if err != nil {

@@ -54,9 +54,11 @@ func commands() []command {
 		{"rm", "remove images (by path or id) from the library", runRm},
 		{"reindex", "re-embed the whole library (e.g. after changing --model)", runReindex},
 		{"serve", "serve the HTTP API and the web page", runServe},
+		{"worker", "index files from a NATS JetStream ingest queue (see index --queue)", runWorker},
+		{"status", "show an ingest queue's progress and workers", runStatus},
 		{"embed", "print CLIP embeddings of texts and images as JSON lines", runEmbed},
 		{"tokenize", "print the CLIP token ids of a text", runTokenize},
-		{"bench", "benchmark the engines (bench embed | bench index)", runBench},
+		{"bench", "benchmark the engines (bench embed | bench index | bench store)", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -10,9 +10,10 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8080] [--db DIR] [--read-only] [--api-key KEY]")
+	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8080] [--db DIR | --store weaviate://... --uploads DIR] [--read-only] [--api-key KEY]")
 	var lf libFlags
 	lf.register(fs)
+	fs.StringVar(&lf.uploads, "uploads", "", "folder for images uploaded through the API (default: the library directory's uploads/; needed with --store, on storage every sight process sees)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default; use 0.0.0.0:8080 to serve the network)")
 	readOnly := fs.Bool("read-only", false, "refuse uploads and deletions")
 	apiKey := fs.String("api-key", os.Getenv("SIGHT_API_KEY"), "require this key for uploads and deletions (default $SIGHT_API_KEY)")
