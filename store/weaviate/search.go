@@ -62,7 +62,7 @@ func (s *Store) Search(ctx context.Context, q []float32, k int, f catalog.Filter
 			args += ", where:" + where
 		}
 		var objs []imageObj
-		fields := "format width height hasTaken taken _additional { id distance }"
+		fields := strings.Replace(imageFields, "_additional { id }", "_additional { id distance }", 1)
 		if err := s.get(ctx, "search", s.images, args, fields, &objs); err != nil {
 			return nil, err
 		}
@@ -89,56 +89,73 @@ func (s *Store) window() int {
 }
 
 // keep returns the candidates (in order) that pass f and are not excluded,
-// up to k.
+// up to k, with their metadata and paths (store.Found.Image): one more
+// query for the paths of all candidates when f needs them, else for those
+// of the kept ones.
 func (s *Store) keep(ctx context.Context, objs []imageObj, f catalog.Filter, needPaths bool, excl map[int64]bool, k int) ([]store.Found, error) {
 	ims := make([]catalog.Image, 0, len(objs))
-	var uuids []string
+	dist := make([]float64, 0, len(objs))
 	for _, o := range objs {
-		id, err := parseImageUUID(o.Add.ID)
+		im, err := o.image()
 		if err != nil {
 			return nil, err
 		}
-		if excl[id] {
+		if excl[im.ID] {
 			continue
 		}
-		im := catalog.Image{ID: id, Format: o.Format, Width: o.Width, Height: o.Height}
-		if o.HasTaken {
-			im.TakenAt = unixUTC(o.Taken)
-		}
-		ims = append(ims, im)
-		uuids = append(uuids, strings.ToLower(o.Add.ID))
 		if o.Add.Distance == nil {
 			return nil, fmt.Errorf("weaviate: search result %s has no distance", o.Add.ID)
 		}
+		ims = append(ims, im)
+		dist = append(dist, *o.Add.Distance)
 	}
-	if needPaths && len(uuids) > 0 {
+	withPaths := func(ims []catalog.Image) error {
+		if len(ims) == 0 {
+			return nil
+		}
+		uuids := make([]string, len(ims))
+		for i, im := range ims {
+			uuids[i] = imageUUID(im.ID)
+		}
 		ps, err := s.pathsOf(ctx, uuids)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		by := map[string][]pathObj{}
 		for _, p := range ps {
-			by[strings.ToLower(p.Image)] = append(by[strings.ToLower(p.Image)], p)
+			u := strings.ToLower(p.Image)
+			by[u] = append(by[u], p)
 		}
 		for i := range ims {
 			if err := addPaths(&ims[i], by[uuids[i]]); err != nil {
-				return nil, err
+				return err
 			}
 		}
+		return nil
 	}
-	dist := map[int64]float64{}
-	for _, o := range objs {
-		id, _ := parseImageUUID(o.Add.ID)
-		dist[id] = *o.Add.Distance
+	if needPaths {
+		if err := withPaths(ims); err != nil {
+			return nil, err
+		}
 	}
 	var found []store.Found
-	for _, im := range ims {
+	var kept []catalog.Image
+	for i, im := range ims {
 		if len(found) == k {
 			break
 		}
 		if f.Matches(im) {
-			found = append(found, store.Found{ID: im.ID, Score: float32(1 - dist[im.ID])})
+			found = append(found, store.Found{ID: im.ID, Score: float32(1 - dist[i])})
+			kept = append(kept, im)
 		}
+	}
+	if !needPaths {
+		if err := withPaths(kept); err != nil {
+			return nil, err
+		}
+	}
+	for i := range found {
+		found[i].Image = &kept[i]
 	}
 	return found, nil
 }
