@@ -114,6 +114,11 @@ func Run(ctx context.Context, st store.Store, cfg Config, out io.Writer) error {
 				row[id] = int32(lo + j)
 			}
 		}
+		if sy, ok := st.(store.Syncer); ok { // until every vector is searchable
+			if err := sy.Sync(ctx); err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+		}
 		secs := time.Since(start).Seconds()
 		if err := enc.Encode(map[string]any{"phase": "import", "vectors": cfg.Base.Rows, "seconds": round(secs, 3), "per_second": round(float64(cfg.Base.Rows)/secs, 1)}); err != nil {
 			return err

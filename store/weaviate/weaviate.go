@@ -76,6 +76,10 @@ import (
 	"github.com/sightsearch/sight/store"
 )
 
+// pqTrainingLimit is how many vectors a shard holds when PQ or SQ is
+// trained on them.
+const pqTrainingLimit = 10_000
+
 // DefaultCollection is the collection used when Options.Collection is empty.
 const DefaultCollection = "SightImage"
 
@@ -87,8 +91,8 @@ type Options struct {
 	Collection string
 	// Quantizer compresses the HNSW index's vectors: "" (none: full
 	// float32 vectors), "pq", "sq", "bq" or "rq". PQ and SQ are trained
-	// once the collection holds enough vectors (Weaviate's trainingLimit);
-	// they only apply when the collection is created.
+	// once a shard holds 10,000 vectors. The quantizer is chosen when the
+	// collection is created.
 	Quantizer string
 	// Shards is the desired number of shards (0: Weaviate's default, one
 	// per node).
@@ -464,6 +468,11 @@ func (s *Store) imageClass() *models.Class {
 	switch s.opts.Quantizer {
 	case "":
 		vic["skipDefaultQuantization"] = true
+	case "pq", "sq":
+		// Trained per shard once it holds trainingLimit vectors
+		// (Weaviate's default, 100,000, leaves a 3-shard collection of
+		// 250,000 uncompressed); 10,000 vectors train either well.
+		vic[s.opts.Quantizer] = map[string]any{"enabled": true, "trainingLimit": pqTrainingLimit}
 	default:
 		vic[s.opts.Quantizer] = map[string]any{"enabled": true}
 	}
