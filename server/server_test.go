@@ -37,21 +37,12 @@ func fixture(t testing.TB, name string) []byte {
 // newLibrary indexes a few fixture images into a fresh library.
 func newLibrary(t testing.TB) (*library.Library, string) {
 	t.Helper()
-	src := t.TempDir()
-	for _, name := range []string{"chelsea.png", "astronaut.jpg", "rocket.jpg", "camera_gray.png", "coffee_rgba.png"} {
-		if err := os.WriteFile(filepath.Join(src, name), fixture(t, name), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	lib, err := library.Open(context.Background(), t.TempDir(), library.Options{Model: tinyModel})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lib.Close() })
-	if _, err := lib.Index(context.Background(), []string{src}, library.IndexOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return lib, src
+	return lib, indexFixtures(t, lib)
 }
 
 type client struct {
@@ -123,6 +114,28 @@ func errorCode(t testing.TB, b []byte) string {
 
 func TestAPI(t *testing.T) {
 	lib, src := newLibrary(t)
+	testAPI(t, lib, src, filepath.Join(lib.Dir(), library.UploadsDir))
+}
+
+// indexFixtures indexes the test images into lib from a new folder, which
+// it returns.
+func indexFixtures(t testing.TB, lib *library.Library) string {
+	t.Helper()
+	src := t.TempDir()
+	for _, name := range []string{"chelsea.png", "astronaut.jpg", "rocket.jpg", "camera_gray.png", "coffee_rgba.png"} {
+		if err := os.WriteFile(filepath.Join(src, name), fixture(t, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lib.Index(context.Background(), []string{src}, library.IndexOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// testAPI exercises every endpoint on lib, which holds the fixtures of
+// indexFixtures in src and keeps uploads in uploads.
+func testAPI(t *testing.T, lib *library.Library, src, uploads string) {
 	ts := httptest.NewServer(New(lib, Options{APIKey: "sekret", MaxBodyBytes: 4 << 20}).Handler())
 	defer ts.Close()
 	c := client{t: t, base: ts.URL}
@@ -209,7 +222,7 @@ func TestAPI(t *testing.T) {
 	if r = decodeResults(t, b); st != 200 || r.Results[0].ID != add.ID {
 		t.Fatalf("uploaded image not found first: %s", b)
 	}
-	if !strings.HasPrefix(r.Results[0].Path, filepath.Join(lib.Dir(), library.UploadsDir)) {
+	if !strings.HasPrefix(r.Results[0].Path, uploads+string(filepath.Separator)) {
 		t.Fatalf("upload stored outside the library: %s", r.Results[0].Path)
 	}
 	// Delete.
