@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/sightsearch/sight/index/texmex"
 	"github.com/sightsearch/sight/library"
@@ -44,6 +45,7 @@ func runBenchStore(ctx context.Context, e *env, args []string) error {
 	if *db != "" {
 		st, err = library.OpenEmbedded(ctx, *db, library.EmbeddedOptions{Dim: bm.Dim, M: *m, Logger: e.log})
 	} else {
+		sf.indexWait = time.Hour // measure searches on a fully indexed collection
 		st, err = sf.open(ctx, e)
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sightsearch/sight/store"
 )
@@ -17,6 +18,7 @@ type storeFlags struct {
 	quantizer   string
 	shards      int
 	replication int
+	indexWait   time.Duration // how long a sync waits for indexing (0: the store's default)
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -38,7 +40,7 @@ func (f *storeFlags) open(ctx context.Context, e *env) (store.Store, error) {
 		if q == "none" {
 			q = ""
 		}
-		return openWeaviate(ctx, e, f.url, f.collection, q, f.shards, f.replication)
+		return openWeaviate(ctx, e, f.url, f.collection, q, f.shards, f.replication, f.indexWait)
 	}
 	return nil, usageError{fmt.Sprintf("--store %q: want weaviate://host:port[,host:port...]", f.url)}
 }
