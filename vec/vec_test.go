@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -464,5 +465,42 @@ func TestPrefetchUint32(t *testing.T) {
 				t.Fatalf("n=%d: element %d changed to %d", n, i, x)
 			}
 		}
+	}
+}
+
+// BenchmarkStream reads 256 MB (far more than the last-level cache) with
+// Dot on 1 and 2 goroutines and reports the memory bandwidth reached: the
+// floor under any model pass that must stream its weights from memory,
+// such as one short text through the text tower (see BENCHMARKS.md).
+//
+//	go test -run '^$' -bench Stream -count 5 ./vec/
+func BenchmarkStream(b *testing.B) {
+	const n = 64 << 20 // float32s
+	a := make([]float32, n)
+	for i := range a {
+		a[i] = 1
+	}
+	const chunk = 8192
+	q := make([]float32, chunk)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			b.SetBytes(n * 4)
+			for b.Loop() {
+				var wg sync.WaitGroup
+				per := n / threads
+				for w := range threads {
+					wg.Add(1)
+					go func(lo int) {
+						defer wg.Done()
+						var s float32
+						for i := lo; i < lo+per; i += chunk {
+							s += Dot(a[i:i+chunk], q)
+						}
+						_ = s
+					}(w * per)
+				}
+				wg.Wait()
+			}
+		})
 	}
 }
