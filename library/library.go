@@ -172,20 +172,26 @@ func DefaultDir() (string, error) {
 	return filepath.Join(home, ".local", "share", "sight"), nil
 }
 
+// setDefaults settles how the model is opened (Options.Encoder, else
+// clip.OpenEncoder) and returns the logger to use.
+func (o *Options) setDefaults() *slog.Logger {
+	switch {
+	case o.Encoder != nil:
+		enc := o.Encoder
+		o.Model = enc.Name
+		o.openEncoder = func(context.Context, string, clip.EncoderOptions) (*clip.Encoder, error) { return enc, nil }
+	case o.openEncoder == nil:
+		o.openEncoder = clip.OpenEncoder
+	}
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
 // Open opens (creating if needed) the library in dir and loads its model.
 func Open(ctx context.Context, dir string, opts Options) (*Library, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	switch {
-	case opts.Encoder != nil:
-		enc := opts.Encoder
-		opts.Model = enc.Name
-		opts.openEncoder = func(context.Context, string, clip.EncoderOptions) (*clip.Encoder, error) { return enc, nil }
-	case opts.openEncoder == nil:
-		opts.openEncoder = clip.OpenEncoder
-	}
+	log := opts.setDefaults()
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
@@ -242,18 +248,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Library, error) {
 // folder every process sees, and whether files found not to be images are
 // remembered between runs depends on the store.
 func OpenStore(ctx context.Context, st store.Store, opts Options) (*Library, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	switch {
-	case opts.Encoder != nil:
-		enc := opts.Encoder
-		opts.Model = enc.Name
-		opts.openEncoder = func(context.Context, string, clip.EncoderOptions) (*clip.Encoder, error) { return enc, nil }
-	case opts.openEncoder == nil:
-		opts.openEncoder = clip.OpenEncoder
-	}
+	log := opts.setDefaults()
 	l := &Library{opts: opts, st: st, log: log, readOnly: opts.ReadOnly}
 	if err := l.loadModel(ctx); err != nil {
 		st.Close()
