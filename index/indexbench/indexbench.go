@@ -260,11 +260,11 @@ func report(ctx context.Context, cfg Config, idx searcher, rows int, size int64,
 	query *texmex.Matrix[float32], gt *texmex.Matrix[int32], out io.Writer) error {
 	enc := json.NewEncoder(out)
 	err := enc.Encode(BuildReport{
-		BuildSeconds:   round(build.Seconds(), 3),
+		BuildSeconds:   Round(build.Seconds(), 3),
 		Threads:        runtime.GOMAXPROCS(0),
 		IndexBytes:     size,
-		BytesPerVector: round(float64(size)/float64(max(rows, 1)), 1),
-		OpenSeconds:    round(open.Seconds(), 6),
+		BytesPerVector: Round(float64(size)/float64(max(rows, 1)), 1),
+		OpenSeconds:    Round(open.Seconds(), 6),
 	})
 	if err != nil {
 		return fmt.Errorf("indexbench: write report: %w", err)
@@ -445,8 +445,8 @@ func buildHNSW(ctx context.Context, cfg Config, base *texmex.Matrix[float32], di
 		return nil, 0, 0, fmt.Errorf("indexbench: persist index: %w", err)
 	}
 	build := time.Since(start)
-	slog.Info("indexbench: built", "insert_seconds", round(inserted.Seconds(), 3),
-		"snapshot_seconds", round((build-inserted).Seconds(), 3))
+	slog.Info("indexbench: built", "insert_seconds", Round(inserted.Seconds(), 3),
+		"snapshot_seconds", Round((build-inserted).Seconds(), 3))
 	start = time.Now()
 	g, err = hnsw.Open(dir, opts)
 	if err != nil {
@@ -572,23 +572,24 @@ func sweep(ctx context.Context, idx searcher, query *texmex.Matrix[float32], gt 
 
 	var r10, r1 float64
 	for i, ids := range results {
-		r10 += recall(ids, gt.Row(i), recallDepth)
-		r1 += recall(ids, gt.Row(i), 1)
+		r10 += Recall(ids, gt.Row(i), recallDepth)
+		r1 += Recall(ids, gt.Row(i), 1)
 	}
 	slices.Sort(lat)
 	return SweepRow{
 		Ef:         ef,
-		Recall10:   round(r10/float64(nq), 4),
-		Recall1:    round(r1/float64(nq), 4),
-		QPS1Thread: round(float64(nq)/single.Seconds(), 1),
-		QPSAll:     round(float64(nq)/all.Seconds(), 1),
-		P50Us:      round(micros(percentile(lat, 0.50)), 1),
-		P99Us:      round(micros(percentile(lat, 0.99)), 1),
+		Recall10:   Round(r10/float64(nq), 4),
+		Recall1:    Round(r1/float64(nq), 4),
+		QPS1Thread: Round(float64(nq)/single.Seconds(), 1),
+		QPSAll:     Round(float64(nq)/all.Seconds(), 1),
+		P50Us:      Round(micros(Percentile(lat, 0.50)), 1),
+		P99Us:      Round(micros(Percentile(lat, 0.99)), 1),
 	}, nil
 }
 
-// recall is |got[:k] ∩ want[:k]| / k.
-func recall(got []uint64, want []int32, k int) float64 {
+// Recall is |got[:k] ∩ want[:k]| / k: the recall@k of one query's results
+// got against its true neighbours want.
+func Recall(got []uint64, want []int32, k int) float64 {
 	hit := 0
 	for _, id := range got[:min(k, len(got))] {
 		for _, w := range want[:k] {
@@ -601,8 +602,8 @@ func recall(got []uint64, want []int32, k int) float64 {
 	return float64(hit) / float64(k)
 }
 
-// percentile returns the nearest-rank p-quantile of sorted durations.
-func percentile(sorted []time.Duration, p float64) time.Duration {
+// Percentile returns the nearest-rank p-quantile of sorted durations.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
@@ -612,7 +613,8 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 func micros(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
-func round(x float64, digits int) float64 {
+// Round rounds x to digits decimals, for figures in reports.
+func Round(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p
 }

@@ -23,11 +23,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"time"
 
 	"github.com/sightsearch/sight/catalog"
+	"github.com/sightsearch/sight/index/indexbench"
 	"github.com/sightsearch/sight/index/texmex"
 	"github.com/sightsearch/sight/store"
 	"github.com/sightsearch/sight/vec"
@@ -120,12 +120,12 @@ func Run(ctx context.Context, st store.Store, cfg Config, out io.Writer) error {
 			}
 		}
 		secs := time.Since(start).Seconds()
-		if err := enc.Encode(map[string]any{"phase": "import", "vectors": cfg.Base.Rows, "seconds": round(secs, 3), "per_second": round(float64(cfg.Base.Rows)/secs, 1)}); err != nil {
+		if err := enc.Encode(map[string]any{"phase": "import", "vectors": cfg.Base.Rows, "seconds": indexbench.Round(secs, 3), "per_second": indexbench.Round(float64(cfg.Base.Rows)/secs, 1)}); err != nil {
 			return err
 		}
 	}
 	lat := make([]time.Duration, 0, cfg.Queries.Rows)
-	var hitsSum float64
+	var recallSum float64
 	q := make([]float32, cfg.Queries.Dim)
 	start := time.Now()
 	for i := 0; i < cfg.Queries.Rows; i++ {
@@ -145,28 +145,19 @@ func Run(ctx context.Context, st store.Store, cfg Config, out io.Writer) error {
 			}
 		}
 		lat = append(lat, time.Since(t0))
-		truth := cfg.Truth.Row(i)[:cfg.K]
+		rows := make([]uint64, 0, len(found))
 		for _, f := range found {
-			if r, ok := row[f.ID]; ok && slices.Contains(truth, r) {
-				hitsSum++
+			if r, ok := row[f.ID]; ok {
+				rows = append(rows, uint64(r))
 			}
 		}
+		recallSum += indexbench.Recall(rows, cfg.Truth.Row(i), cfg.K)
 	}
 	total := time.Since(start).Seconds()
 	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-	}
+	ms := func(p float64) float64 { return float64(indexbench.Percentile(lat, p).Microseconds()) / 1000 }
 	n := float64(cfg.Queries.Rows)
 	return enc.Encode(map[string]any{"phase": "search", "queries": cfg.Queries.Rows,
-		fmt.Sprintf("recall@%d", cfg.K): round(hitsSum/(n*float64(cfg.K)), 4),
-		"p50_ms":                        pct(0.50), "p99_ms": pct(0.99), "qps": round(n/total, 1)})
-}
-
-func round(x float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(x*p) / p
+		fmt.Sprintf("recall@%d", cfg.K): indexbench.Round(recallSum/n, 4),
+		"p50_ms":                        ms(0.50), "p99_ms": ms(0.99), "qps": indexbench.Round(n/total, 1)})
 }
