@@ -168,6 +168,9 @@ func session(t *testing.T, photos string, st store.Store) string {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(&tr, "stats: %d images, %d vectors, %d paths\n", s.Images, s.Vectors, s.Paths)
+	if _, remote := st.(*weaviate.Store); remote != strings.HasPrefix(s.Store, "weaviate://") {
+		t.Errorf("stats name the store %q", s.Store)
+	}
 	if _, err := os.Stat(cat); err != nil {
 		t.Fatal(err) // Remove takes the path out of the library, not off the disk
 	}

@@ -368,3 +368,9 @@ func unixUTC(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
 // unixNano is a stored modification time, as catalog reads it.
 func unixNano(ns int64) time.Time { return time.Unix(0, ns) }
+
+// String names the store: its address and collection, as `sight stats`
+// shows a library kept here.
+func (s *Store) String() string {
+	return fmt.Sprintf("weaviate://%s (collection %s)", strings.Join(s.hosts, ","), s.images)
+}
