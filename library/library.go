@@ -38,7 +38,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sightsearch/sight/catalog"
 	"github.com/sightsearch/sight/clip"
 	"github.com/sightsearch/sight/store"
 )
@@ -131,7 +130,6 @@ type Library struct {
 	opts     Options
 	st       store.Store
 	local    *localStore // st when it is the embedded store, else nil
-	lock     *os.File    // nil when read-only
 	enc      *clip.Encoder
 	model    string
 	readOnly bool
@@ -195,38 +193,16 @@ func Open(ctx context.Context, dir string, opts Options) (*Library, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	l := &Library{dir: dir, opts: opts, log: log, readOnly: opts.ReadOnly}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("library: create %s: %w", dir, err)
+	purpose := opts.lockPurpose
+	if purpose == "" {
+		purpose = LockWrite
 	}
-	if opts.ReadOnly {
-		// A reindex being swapped in: its files are moving; the writer
-		// that finishes the swap is at most seconds away.
-		if _, err := os.Stat(filepath.Join(dir, reindexMarker)); err == nil {
-			return nil, fmt.Errorf("%w: a reindex is being completed in %s; retry in a moment", ErrLocked, dir)
-		}
-	} else {
-		purpose := opts.lockPurpose
-		if purpose == "" {
-			purpose = LockWrite
-		}
-		f, err := lockDir(dir, purpose)
-		if err != nil {
-			return nil, err
-		}
-		l.lock = f
-		if err := finishSwap(dir); err != nil {
-			l.unlock()
-			return nil, err
-		}
-	}
-	cat, err := catalog.Open(dir)
+	ls, err := openLocal(dir, purpose, opts.ReadOnly, log)
 	if err != nil {
-		l.unlock()
 		return nil, err
 	}
-	l.local = &localStore{dir: dir, cat: cat, readOnly: opts.ReadOnly, log: log, m: opts.M, efc: opts.EfConstruction}
-	l.st = l.local
+	ls.m, ls.efc = opts.M, opts.EfConstruction
+	l := &Library{dir: dir, opts: opts, st: ls, local: ls, log: log, readOnly: opts.ReadOnly}
 	if err := l.loadModel(ctx); err != nil {
 		l.Close()
 		return nil, err
@@ -347,12 +323,10 @@ func (l *Library) ReadOnly() bool { return l.readOnly }
 
 // Close syncs and closes the index and the catalog and releases the lock.
 func (l *Library) Close() error {
-	var err error
-	if l.st != nil {
-		err = l.st.Close()
+	if l.st == nil {
+		return nil
 	}
-	l.unlock()
-	return err
+	return l.st.Close()
 }
 
 // sync waits until the writes so far are durable and searchable, for
@@ -363,14 +337,6 @@ func (l *Library) sync(ctx context.Context) error {
 		return sy.Sync(ctx)
 	}
 	return nil
-}
-
-func (l *Library) unlock() {
-	if l.lock != nil {
-		unlockFile(l.lock)
-		l.lock.Close()
-		l.lock = nil
-	}
 }
 
 func (l *Library) checkWritable() error {

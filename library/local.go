@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 
@@ -27,7 +28,51 @@ type localStore struct {
 	m, efc   int // HNSW parameters (0: defaults)
 	syncMu   sync.Mutex
 	synced   int64    // the change number index.seq holds; guarded by syncMu
-	lock     *os.File // the write lock when the store holds it (OpenEmbedded)
+	lock     *os.File // the directory's write lock; nil when read-only
+}
+
+// openLocal opens the catalog of the library directory dir, creating it if
+// needed, for the caller to open the index once it knows the dimension. A
+// writer takes the directory's lock, recording purpose, and completes an
+// interrupted reindex swap; the store releases the lock on Close. A
+// read-only open takes no lock.
+func openLocal(dir, purpose string, readOnly bool, log *slog.Logger) (*localStore, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("library: create %s: %w", dir, err)
+	}
+	s := &localStore{dir: dir, readOnly: readOnly, log: log}
+	if readOnly {
+		// A reindex being swapped in: its files are moving; the writer
+		// that finishes the swap is at most seconds away.
+		if _, err := os.Stat(filepath.Join(dir, reindexMarker)); err == nil {
+			return nil, fmt.Errorf("%w: a reindex is being completed in %s; retry in a moment", ErrLocked, dir)
+		}
+	} else {
+		lock, err := lockDir(dir, purpose)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
+		if err := finishSwap(dir); err != nil {
+			s.unlock()
+			return nil, err
+		}
+	}
+	cat, err := catalog.Open(dir)
+	if err != nil {
+		s.unlock()
+		return nil, err
+	}
+	s.cat = cat
+	return s, nil
+}
+
+func (s *localStore) unlock() {
+	if s.lock != nil {
+		unlockFile(s.lock)
+		s.lock.Close()
+		s.lock = nil
+	}
 }
 
 // EmbeddedOptions configures OpenEmbedded.
@@ -52,35 +97,20 @@ func OpenEmbedded(ctx context.Context, dir string, opts EmbeddedOptions) (store.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("library: create %s: %w", dir, err)
-	}
-	lock, err := lockDir(dir, LockWrite)
+	s, err := openLocal(dir, LockWrite, false, log)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (store.Store, error) {
-		unlockFile(lock)
-		lock.Close()
-		return nil, err
+	if v, ok, err := s.cat.Meta(metaDim); err == nil && ok && v != strconv.Itoa(opts.Dim) {
+		s.Close()
+		return nil, fmt.Errorf("library: the store in %s holds vectors of dimension %s, not %d", dir, v, opts.Dim)
 	}
-	if err := finishSwap(dir); err != nil {
-		return fail(err)
-	}
-	cat, err := catalog.Open(dir)
-	if err != nil {
-		return fail(err)
-	}
-	if v, ok, err := cat.Meta(metaDim); err == nil && ok && v != strconv.Itoa(opts.Dim) {
-		cat.Close()
-		return fail(fmt.Errorf("library: the store in %s holds vectors of dimension %s, not %d", dir, v, opts.Dim))
-	}
-	s := &localStore{dir: dir, cat: cat, log: log, dim: opts.Dim, m: opts.M, efc: opts.EfConstruction, lock: lock}
+	s.dim, s.m, s.efc = opts.Dim, opts.M, opts.EfConstruction
 	if err := s.openIndex(ctx); err != nil {
-		cat.Close()
-		return fail(err)
+		s.Close()
+		return nil, err
 	}
-	if err := cat.SetMeta(metaDim, strconv.Itoa(opts.Dim)); err != nil {
+	if err := s.cat.SetMeta(metaDim, strconv.Itoa(opts.Dim)); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -255,11 +285,9 @@ func (s *localStore) Close() error {
 	if s.idx != nil {
 		errs = append(errs, s.idx.Close())
 	}
-	errs = append(errs, s.cat.Close())
-	if s.lock != nil {
-		unlockFile(s.lock)
-		s.lock.Close()
-		s.lock = nil
+	if s.cat != nil {
+		errs = append(errs, s.cat.Close())
 	}
+	s.unlock()
 	return errors.Join(errs...)
 }
