@@ -13,6 +13,16 @@ import (
 	"strings"
 )
 
+// Files expands sources exactly as Library.Index does (folders walked
+// recursively following symbolic links, with loops detected; files; "-"
+// for paths on stdin, one per line) into the absolute paths of their
+// regular files, in walk order, and the problems met on the way (path →
+// reason). `sight index --queue` enqueues these paths for workers.
+func Files(ctx context.Context, sources []string, stdin io.Reader) (files []string, problems map[string]string, err error) {
+	w, err := walk(ctx, sources, stdin, "")
+	return w.files, w.errors, err
+}
+
 // walkResult is what walking the sources found.
 type walkResult struct {
 	files   []string          // absolute paths of regular files, in walk order

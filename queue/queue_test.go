@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -442,45 +441,6 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := Open(ctx, srv.URL(), Options{Stream: "PLAIN"}); err == nil || !strings.Contains(err.Error(), "not a work queue") || !strings.Contains(err.Error(), "stream PLAIN") {
 		t.Errorf("plain stream: %v", err)
-	}
-}
-
-func TestWalk(t *testing.T) {
-	dir := t.TempDir()
-	write := func(rel string) string {
-		p := filepath.Join(dir, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(rel), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	a, b, c := write("a.jpg"), write("sub/b.png"), write("sub/deeper/c.txt")
-	other := t.TempDir()
-	d := filepath.Join(other, "d.jpg")
-	os.WriteFile(d, nil, 0o644)
-	os.Symlink(d, filepath.Join(dir, "link-to-d.jpg"))
-	os.Symlink(other, filepath.Join(dir, "link-to-dir"))
-	os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "broken"))
-	var got, problems []string
-	err := Walk(context.Background(), []string{dir, a, filepath.Join(dir, "missing")},
-		func(p string) error { got = append(got, p); return nil },
-		func(p string, err error) { problems = append(problems, filepath.Base(p)) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{a, filepath.Join(dir, "link-to-d.jpg"), b, c}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("walk:\n got %v\nwant %v", got, want)
-	}
-	sort.Strings(problems)
-	if fmt.Sprint(problems) != "[broken missing]" {
-		t.Fatalf("problems: %v", problems)
-	}
-	// fn's error ends the walk.
-	stop := errors.New("stop")
-	if err := Walk(context.Background(), []string{dir}, func(string) error { return stop }, nil); err != stop {
-		t.Fatalf("fn error: %v", err)
 	}
 }
 

@@ -322,6 +322,32 @@ func TestQueueIndexWait(t *testing.T) {
 }
 
 // TestQueueUsage: the queue commands' mistakes are usage errors.
+// TestQueueIndexWalksLikeIndex: `index --queue` finds the files `index`
+// finds: it follows a symbolic link to a folder, reads paths from stdin
+// with "-", and enqueues a file reached twice once.
+func TestQueueIndexWalksLikeIndex(t *testing.T) {
+	srv := natstest.Start(t)
+	dir, other := t.TempDir(), t.TempDir()
+	for _, p := range []string{filepath.Join(dir, "a.jpg"), filepath.Join(other, "b.jpg"), filepath.Join(other, "c.jpg")} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(other, filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	listed := t.TempDir()
+	extra := filepath.Join(listed, "d.jpg")
+	if err := os.WriteFile(extra, []byte("y"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdin := extra + "\n" + filepath.Join(dir, "a.jpg") + "\n"
+	code, stdout, stderr := sight(t, stdin, "index", "--queue", srv.URL(), dir, "-")
+	if code != 0 || !strings.HasPrefix(stdout, "4 files: 4 enqueued") {
+		t.Fatalf("index --queue: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
 func TestQueueUsage(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -332,7 +358,6 @@ func TestQueueUsage(t *testing.T) {
 		{[]string{"worker", "--queue", "nats://127.0.0.1:1", "--batch", "0"}, "--batch and --model-batch must be positive"},
 		{[]string{"status"}, "--queue nats://HOST:PORT is required"},
 		{[]string{"status", "--queue", "nats://127.0.0.1:1", "--ack-wait", "0s"}, "--ack-wait and --max-jobs must be positive"},
-		{[]string{"index", "--queue", "nats://127.0.0.1:1", "-"}, "not - (stdin)"},
 	} {
 		code, _, stderr := sight(t, "", c.args...)
 		if code != 2 || !strings.Contains(stderr, c.want) {

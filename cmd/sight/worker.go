@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,22 +52,29 @@ func (f *queueFlags) open(ctx context.Context, e *env, name string) (*queue.Queu
 // enqueueChunk is how many jobs `sight index --queue` sends at a time.
 const enqueueChunk = 1000
 
-// enqueueIndex is `sight index --queue`: it walks sources and enqueues
-// every regular file for the workers.
+// enqueueIndex is `sight index --queue`: it walks sources as `sight index`
+// does (library.Files) and enqueues every regular file for the workers.
 func enqueueIndex(ctx context.Context, e *env, qf queueFlags, sources []string, asJSON bool) error {
-	for _, s := range sources {
-		if s == "-" {
-			return usageError{"--queue takes folders and files, not - (stdin)"}
-		}
-	}
 	q, err := qf.open(ctx, e, "sight index")
 	if err != nil {
 		return err
 	}
 	defer q.Close()
 	start := time.Now()
+	paths, bad, err := library.Files(ctx, sources, e.stdin)
+	if err != nil {
+		return err
+	}
+	var skipped []string
+	for p, why := range bad {
+		skipped = append(skipped, p+": "+why)
+	}
+	slices.Sort(skipped)
+	for _, s := range skipped {
+		fmt.Fprintf(e.stderr, "sight index: skipped %s\n", s)
+	}
+	files, problems := len(paths), len(bad)
 	var total queue.Enqueued
-	files, problems := 0, 0
 	var chunk []queue.Job
 	flush := func() error {
 		res, err := q.Enqueue(ctx, chunk)
@@ -76,17 +84,14 @@ func enqueueIndex(ctx context.Context, e *env, qf queueFlags, sources []string, 
 		chunk = chunk[:0]
 		return err
 	}
-	err = queue.Walk(ctx, sources, func(p string) error {
-		files++
+	for _, p := range paths {
 		chunk = append(chunk, queue.Job{Path: p})
 		if len(chunk) == enqueueChunk {
-			return flush()
+			if err = flush(); err != nil {
+				break
+			}
 		}
-		return nil
-	}, func(p string, err error) {
-		problems++
-		fmt.Fprintf(e.stderr, "sight index: skipped %s: %v\n", p, err)
-	})
+	}
 	if err == nil && len(chunk) > 0 {
 		err = flush()
 	}
