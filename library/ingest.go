@@ -39,6 +39,12 @@ type IndexOptions struct {
 	MaxFileSize int64
 	// Stdin supplies the list of paths for the source "-".
 	Stdin io.Reader
+	// NoAloneTiming skips pausing the decoders for one batch to time the
+	// model alone (Summary.InferenceImagesPerSecond then comes from the
+	// pipeline): for callers that index many small runs, such as a
+	// queue worker, where the pause would cost every run a batch of
+	// overlap.
+	NoAloneTiming bool
 	// Progress is called after every committed batch and at the end.
 	Progress func(Progress)
 }
@@ -252,7 +258,7 @@ func (l *Library) Index(ctx context.Context, sources []string, opts IndexOptions
 				alone := false
 				if len(u.embed) == opts.BatchSize {
 					full++
-					alone = full == 2 // the first one warms up
+					alone = full == 2 && !opts.NoAloneTiming // the first one warms up
 				}
 				if alone {
 					pause.Lock()

@@ -161,3 +161,19 @@ func TestIndexStopsEarly(t *testing.T) {
 		})
 	}
 }
+
+// TestNoAloneTiming: a run times the model alone on its second full batch
+// unless told not to (queue workers index many short runs).
+func TestNoAloneTiming(t *testing.T) {
+	for _, skip := range []bool{false, true} {
+		l := openLib(t, t.TempDir())
+		sum, err := l.Index(context.Background(), []string{makeFolder(t)}, IndexOptions{BatchSize: 2, NoAloneTiming: skip})
+		l.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.InferenceMeasuredAlone == skip || sum.InferenceImagesPerSecond <= 0 {
+			t.Errorf("NoAloneTiming %v: measured alone %v, %.1f img/s", skip, sum.InferenceMeasuredAlone, sum.InferenceImagesPerSecond)
+		}
+	}
+}

@@ -421,7 +421,8 @@ func (w *worker) index(ctx, ictx context.Context, ds []*queue.Delivery) {
 		w.handBack(ds)
 		return
 	}
-	sum, err := w.lib.Index(ictx, paths, library.IndexOptions{BatchSize: w.modelBatch, Workers: w.workers, Stdin: strings.NewReader("")})
+	sum, err := w.lib.Index(ictx, paths, library.IndexOptions{BatchSize: w.modelBatch, Workers: w.workers,
+		Stdin: strings.NewReader(""), NoAloneTiming: true})
 	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	switch {
