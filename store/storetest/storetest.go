@@ -495,6 +495,7 @@ func testSearch(t *testing.T, ctx context.Context, s store.Store) {
 		{"MinBoth", catalog.Filter{MinWidth: 200, MinHeight: 150}},
 		{"Formats", catalog.Filter{Formats: []string{"png", "gif"}}},
 		{"FormatsNone", catalog.Filter{Formats: []string{"tiff"}}},
+		{"FormatsAnyCase", catalog.Filter{Formats: []string{"PNG", "Gif"}}},
 		{"GlobBase", catalog.Filter{PathGlob: "*.png"}},
 		{"GlobDir", catalog.Filter{PathGlob: "2020/*"}},
 		{"GlobAbs", catalog.Filter{PathGlob: "/scans/img0[0-4]*"}},

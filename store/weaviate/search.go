@@ -248,7 +248,12 @@ func pushdown(f catalog.Filter) string {
 		conds = append(conds, whereInt("height", "GreaterThanEqual", int64(f.MinHeight)))
 	}
 	if len(f.Formats) > 0 {
-		conds = append(conds, whereAny("format", f.Formats))
+		// Formats are stored lower-case; Filter.Matches ignores case.
+		formats := make([]string, len(f.Formats))
+		for i, x := range f.Formats {
+			formats[i] = strings.ToLower(x)
+		}
+		conds = append(conds, whereAny("format", formats))
 	}
 	// Images with a date taken must have it in range (within a second:
 	// the stored date has whole seconds); the others are checked in memory

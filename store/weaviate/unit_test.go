@@ -145,6 +145,7 @@ func TestPushdown(t *testing.T) {
 	}{
 		{catalog.Filter{}, nil},
 		{catalog.Filter{PathGlob: "*.jpg"}, nil},
+		{catalog.Filter{Formats: []string{"PNG", "Jpeg"}}, []string{`valueText:["png","jpeg"]`}},
 		{catalog.Filter{MinWidth: 10}, []string{`{path:["width"], operator:GreaterThanEqual, valueInt:10}`}},
 		{catalog.Filter{MinHeight: 5, Formats: []string{"png", `a"b`}}, []string{"operator:And", `valueInt:5`, `valueText:["png","a\"b"]`}},
 		{catalog.Filter{After: day, Before: day.Add(time.Hour)}, []string{"operator:Or", "valueBoolean:false",
