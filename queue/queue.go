@@ -375,6 +375,11 @@ const publishTimeout = 30 * time.Second
 // far with the error.
 func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
 	var res Enqueued
+	for i, j := range jobs { // before anything is sent, so a bad job adds nothing
+		if err := j.check(); err != nil {
+			return res, q.errorf("enqueue job %d: %w", i, err)
+		}
+	}
 	pause := 50 * time.Millisecond
 	pending := jobs
 	for len(pending) > 0 {
@@ -410,9 +415,6 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
 func (q *Queue) publish(ctx context.Context, jobs []Job, res *Enqueued) ([]Job, error) {
 	futures := make([]jetstream.PubAckFuture, len(jobs))
 	for i, j := range jobs {
-		if err := j.check(); err != nil {
-			return nil, q.errorf("enqueue job %d: %w", i, err)
-		}
 		msg := nats.NewMsg(q.subject)
 		msg.Data = []byte(j.Path)
 		msg.Header.Set(jetstream.MsgIDHeader, j.ID())

@@ -167,6 +167,14 @@ func TestDedupe(t *testing.T) {
 			t.Fatalf("path %q: %v", bad.path, err)
 		}
 	}
+	// A bad job in a batch adds nothing of the batch.
+	res, err := q.Enqueue(ctx, []Job{{Path: "/good-1.jpg"}, {Path: "rel.jpg"}})
+	if err == nil || res.Added != 0 {
+		t.Fatalf("batch with a bad job: %+v, %v", res, err)
+	}
+	if ds, _ := q.Fetch(ctx, 1, 300*time.Millisecond); len(ds) != 0 {
+		t.Fatalf("a job of the refused batch was queued: %q", paths(ds))
+	}
 }
 
 // TestRedeliveryAfterAckWait: a worker that stops acknowledging (killed,
