@@ -27,7 +27,7 @@ const maxResults = 10000
 type additional struct {
 	ID       string    `json:"id"`
 	Distance *float64  `json:"distance"`
-	Vector   []float64 `json:"vector"`
+	Vector   []float32 `json:"vector"`
 }
 
 // imageObj is an image object's properties as this package reads them.
@@ -142,20 +142,20 @@ func (s *Store) query(ctx context.Context, what, section, class, q string, out a
 		if !ok {
 			return &gqlError{msgs: []string{"response has no " + section}}
 		}
-		b, err := json.Marshal(sec)
-		if err != nil {
-			return fmt.Errorf("re-encode response: %w", err)
+		m, ok := sec.(map[string]any)
+		if !ok {
+			return &gqlError{msgs: []string{fmt.Sprintf("response's %s is not an object", section)}}
 		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("decode response: %w", err)
-		}
-		raw, ok := m[class]
+		v, ok := m[class]
 		if !ok {
 			return &gqlError{msgs: []string{"response has no " + class}}
 		}
-		if string(raw) == "null" {
+		if v == nil {
 			return nil
+		}
+		raw, err := json.Marshal(v) // the client decoded the body generically
+		if err != nil {
+			return fmt.Errorf("re-encode response: %w", err)
 		}
 		if err := json.Unmarshal(raw, out); err != nil {
 			return fmt.Errorf("decode %s response: %w", class, err)

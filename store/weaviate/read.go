@@ -50,16 +50,12 @@ func (o imageObj) image() (catalog.Image, error) {
 // path objects.
 func addPaths(im *catalog.Image, ps []pathObj) error {
 	for _, p := range ps {
-		name, err := p.name()
+		e, err := p.entry()
 		if err != nil {
 			return err
 		}
-		mt, err := strconv.ParseInt(p.MTime, 10, 64)
-		if err != nil {
-			return fmt.Errorf("weaviate: path %q: bad mtime %q", name, p.MTime)
-		}
-		im.Paths = append(im.Paths, name)
-		if t := unixNano(mt); t.After(im.MTime) {
+		im.Paths = append(im.Paths, e.Path)
+		if t := unixNano(e.MTime); t.After(im.MTime) {
 			im.MTime = t
 		}
 	}
@@ -252,7 +248,6 @@ func (s *Store) EachPath(ctx context.Context, fn func(catalog.PathEntry) error) 
 
 // EachVector calls fn for every image's vector, in no set order.
 func (s *Store) EachVector(ctx context.Context, fn func(id int64, v []float32) error) error {
-	var v []float32
 	return s.cursor(ctx, "list vectors", s.images, "_additional { id vector }", func(raw []byte) (string, int, error) {
 		var objs []imageObj
 		if err := json.Unmarshal(raw, &objs); err != nil {
@@ -263,11 +258,7 @@ func (s *Store) EachVector(ctx context.Context, fn func(id int64, v []float32) e
 			if err != nil {
 				return "", 0, err
 			}
-			v = v[:0]
-			for _, x := range o.Add.Vector {
-				v = append(v, float32(x))
-			}
-			if err := fn(id, v); err != nil {
+			if err := fn(id, o.Add.Vector); err != nil {
 				return "", 0, err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sightsearch/sight/catalog"
 	"github.com/sightsearch/sight/store"
+	"github.com/sightsearch/sight/vec"
 )
 
 // Search returns up to k images most similar to q (cosine similarity,
@@ -176,11 +177,6 @@ func (s *Store) scan(ctx context.Context, q []float32, k int, f catalog.Filter, 
 	if err != nil {
 		return nil, err
 	}
-	var qn float64
-	for _, x := range q {
-		qn += float64(x) * float64(x)
-	}
-	qn = math.Sqrt(qn)
 	var all []store.Found
 	fields := "format width height hasTaken taken _additional { id vector }"
 	err = s.cursor(ctx, "scan images", s.images, fields, func(raw []byte) (string, int, error) {
@@ -206,16 +202,7 @@ func (s *Store) scan(ctx context.Context, q []float32, k int, f catalog.Filter, 
 			if !f.Matches(im) || len(o.Add.Vector) != len(q) {
 				continue
 			}
-			var dot, vn float64
-			for i, x := range o.Add.Vector {
-				dot += x * float64(q[i])
-				vn += x * x
-			}
-			score := 0.0
-			if vn > 0 && qn > 0 {
-				score = dot / (math.Sqrt(vn) * qn)
-			}
-			all = append(all, store.Found{ID: id, Score: float32(score)})
+			all = append(all, store.Found{ID: id, Score: vec.Dot(q, o.Add.Vector)}) // both are unit vectors
 		}
 		if len(objs) == 0 {
 			return "", 0, nil

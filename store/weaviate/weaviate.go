@@ -497,28 +497,26 @@ func (s *Store) imageClass() *models.Class {
 }
 
 func (s *Store) pathClass() *models.Class {
-	cl := s.common(s.paths)
-	cl.Description = "Sight paths: one per file path, naming its image"
-	cl.VectorIndexType = "flat"
-	cl.VectorIndexConfig = map[string]any{"skipDefaultQuantization": true}
-	cl.Properties = []*models.Property{
+	return s.flatClass(s.paths, "Sight paths: one per file path, naming its image",
 		prop("path", "text", false),
 		prop("pathRaw", "blob", false),
 		prop("image", "uuid", true),
 		prop("size", "int", false),
-		prop("mtime", "text", false),
-	}
-	return cl
+		prop("mtime", "text", false))
 }
 
 func (s *Store) metaClass() *models.Class {
-	cl := s.common(s.meta)
-	cl.Description = "Sight library settings"
+	return s.flatClass(s.meta, "Sight library settings",
+		prop("key", "text", false),
+		prop("value", "text", false))
+}
+
+// flatClass is a collection of objects without vectors.
+func (s *Store) flatClass(name, description string, props ...*models.Property) *models.Class {
+	cl := s.common(name)
+	cl.Description = description
 	cl.VectorIndexType = "flat"
 	cl.VectorIndexConfig = map[string]any{"skipDefaultQuantization": true}
-	cl.Properties = []*models.Property{
-		prop("key", "text", false),
-		prop("value", "text", false),
-	}
+	cl.Properties = props
 	return cl
 }
