@@ -76,6 +76,9 @@ func TestEnqueueFetchAck(t *testing.T) {
 	if st := status(t, q); st.Queued != 5 || st.InFlight != 0 || st.Done != 0 || st.Drained() {
 		t.Fatalf("after enqueue: %+v", st)
 	}
+	if d, err := q.Drained(ctx); err != nil || d {
+		t.Fatalf("Drained with 5 queued = %v, %v", d, err)
+	}
 	ds, err := q.Fetch(ctx, 10, time.Second)
 	if err != nil || len(ds) != 5 {
 		t.Fatalf("fetch: %d jobs, %v", len(ds), err)
@@ -105,6 +108,9 @@ func TestEnqueueFetchAck(t *testing.T) {
 	ackAll(t, again)
 	if st := status(t, q); !st.Drained() || st.Done != 5 || st.Dead != 0 || st.Stuck != 0 {
 		t.Fatalf("drained: %+v", st)
+	}
+	if d, err := q.Drained(ctx); err != nil || !d {
+		t.Fatalf("Drained after every ack = %v, %v", d, err)
 	}
 	// An empty queue: Fetch waits maxWait, then returns nothing.
 	t0 := time.Now()

@@ -128,6 +128,17 @@ type Status struct {
 // Drained reports whether no job is queued or in flight.
 func (s Status) Drained() bool { return s.Queued == 0 && s.InFlight == 0 }
 
+// Drained reports whether the queue holds no job, neither waiting nor in
+// a worker's hands: Status().Drained() for one request instead of Status's
+// five or more, for polling.
+func (q *Queue) Drained(ctx context.Context) (bool, error) {
+	ci, err := q.cons.Info(ctx)
+	if err != nil {
+		return false, q.errorf("consumer info: %w", err)
+	}
+	return ci.NumPending == 0 && ci.NumAckPending == 0, nil
+}
+
 // Rate returns the sum of the live workers' rates, in jobs per second.
 func (s Status) Rate() float64 {
 	var r float64

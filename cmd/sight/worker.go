@@ -129,22 +129,27 @@ func followQueue(ctx context.Context, e *env, q *queue.Queue) error {
 	}
 	var last time.Time
 	for {
-		st, err := q.Status(ctx)
-		if err != nil && ctx.Err() == nil {
-			return err
+		// A cheap check every tick; the full status to print.
+		drained, err := q.Drained(ctx)
+		if err == nil && (drained || time.Since(last) >= every) {
+			var st queue.Status
+			if st, err = q.Status(ctx); err == nil {
+				if st.Drained() {
+					fmt.Fprintf(e.stdout, "queue drained: %d done, %d dead, %d stuck\n", st.Done, st.Dead, st.Stuck)
+					return nil
+				}
+				last = time.Now()
+				fmt.Fprintf(e.stderr, "queued %d, in flight %d, done %d, %d workers at %.1f images/s\n",
+					st.Queued, st.InFlight, st.Done, len(st.Workers), st.Rate())
+			}
 		}
 		if ctx.Err() != nil {
 			fmt.Fprintln(e.stderr, "sight index: stopped waiting; the workers go on")
 			return exitError{130}
 		}
-		if st.Drained() {
-			fmt.Fprintf(e.stdout, "queue drained: %d done, %d dead, %d stuck\n", st.Done, st.Dead, st.Stuck)
-			return nil
-		}
-		if time.Since(last) >= every {
-			last = time.Now()
-			fmt.Fprintf(e.stderr, "queued %d, in flight %d, done %d, %d workers at %.1f images/s\n",
-				st.Queued, st.InFlight, st.Done, len(st.Workers), st.Rate())
+		if err != nil {
+			// The server may be restarting; the workers go on: keep following.
+			e.log.Warn("index --wait: queue status", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -348,8 +353,7 @@ func (w *worker) loop(ctx context.Context, drain bool) error {
 		}
 		if len(ds) == 0 {
 			if drain {
-				st, err := w.q.Status(ctx)
-				if err == nil && st.Drained() {
+				if done, err := w.q.Drained(ctx); err == nil && done {
 					return nil
 				}
 			}
