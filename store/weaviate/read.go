@@ -269,25 +269,46 @@ func (s *Store) EachVector(ctx context.Context, fn func(id int64, v []float32) e
 	})
 }
 
-type metaObj struct {
-	Key   string     `json:"key"`
-	Value string     `json:"value"`
-	Add   additional `json:"_additional"`
-}
-
-// Meta returns the value stored under key.
+// Meta returns the value stored under key. It reads at a consistency
+// level that overlaps the write level (see metaLevel), so a value set
+// through one node is read back through any other.
 func (s *Store) Meta(ctx context.Context, key string) (string, bool, error) {
-	var objs []metaObj
-	args := fmt.Sprintf("where:%s, limit:1", whereAny("id", []string{metaUUID(key)}))
-	if err := s.get(ctx, "read meta "+key, s.meta, args, "key value _additional { id }", &objs); err != nil {
+	var objs []*models.Object
+	err := s.do(ctx, "read meta "+key, func(c *wv.Client) (err error) {
+		objs, err = c.Data().ObjectsGetter().WithClassName(s.meta).WithID(metaUUID(key)).
+			WithConsistencyLevel(s.metaLevel()).Do(ctx)
+		return err
+	})
+	if statusCode(err) == 404 {
+		return "", false, nil
+	}
+	if err != nil {
 		return "", false, err
 	}
-	for _, o := range objs {
-		if o.Key == key {
-			return o.Value, true, nil
-		}
+	if len(objs) == 0 || objs[0] == nil {
+		return "", false, nil
 	}
-	return "", false, nil
+	p, _ := objs[0].Properties.(map[string]any)
+	k, _ := p["key"].(string)
+	v, ok := p["value"].(string)
+	if k != key || !ok {
+		return "", false, fmt.Errorf("weaviate: meta %s: the answer holds key %q, value %T", key, k, p["value"])
+	}
+	return v, true, nil
+}
+
+// metaLevel is the consistency level of meta reads. Searches read at
+// the read level (ONE by default) for speed, which after a QUORUM write
+// may ask a replica the write has not reached yet. Meta values (the
+// model, the dimension) decide how a library opens, and a meta read is
+// one small request, so with QUORUM writes they read at QUORUM too: two
+// quorums always share a replica, and QUORUM reads stay available
+// exactly when QUORUM writes do.
+func (s *Store) metaLevel() string {
+	if s.write == "QUORUM" && s.read == "ONE" {
+		return "QUORUM"
+	}
+	return s.read
 }
 
 // SetMeta stores value under key.

@@ -199,6 +199,8 @@ func TestOddResponses(t *testing.T) {
 					w.Write([]byte(`{"class":"X"}`))
 				case strings.HasPrefix(r.URL.Path, "/v1/meta"):
 					w.Write([]byte(`{"version":"1.35.2"}`))
+				case name == "null" && r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/v1/objects/"):
+					w.WriteHeader(404) // how an empty store answers a read by id
 				case name == "status500":
 					w.WriteHeader(500)
 				default:

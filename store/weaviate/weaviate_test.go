@@ -171,6 +171,9 @@ func testConfig(t *testing.T, c *weaviatetest.Cluster) {
 	if s.read != "ONE" || s.write != "QUORUM" {
 		t.Fatalf("consistency %s/%s, want ONE/QUORUM for 3 replicas", s.read, s.write)
 	}
+	if l := s.metaLevel(); l != "QUORUM" {
+		t.Fatalf("meta reads at %s, want QUORUM to overlap QUORUM writes", l)
+	}
 	for _, name := range []string{s.images, s.paths, s.meta} {
 		var cl *models.Class
 		err := s.do(ctx, "read class", func(c *wv.Client) (err error) {
