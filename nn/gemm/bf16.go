@@ -16,7 +16,7 @@ func KernelBF16() string { return activeBF16.name }
 // concurrent use.
 type PackedBF16 struct {
 	n, k int
-	w    []float32 // ceil(n/32) panels of [ceil(k/2)][32] bf16 pairs
+	w    []float32 // panels of [ceil(k/2)][32] bf16 pairs, in k blocks (see panelOff)
 }
 
 // PackBF16 rounds w, a row-major [n×k] matrix, to bf16 and packs it. It
@@ -27,18 +27,21 @@ func PackBF16(w []float32, n, k int) *PackedBF16 {
 	}
 	k2 := (k + 1) / 2
 	p := &PackedBF16{n: n, k: k, w: make([]float32, panels(n)*k2*nr)}
-	for col := 0; col < n; col++ {
-		pan := p.w[col/nr*k2*nr:]
-		row := w[col*k : col*k+k]
-		for q := 0; q < k2; q++ {
-			lo := toBF16(row[2*q])
-			var hi uint32
-			if 2*q+1 < k {
-				hi = toBF16(row[2*q+1])
+	np := panels(n)
+	eachBlock(k2, func(q0, qb int) {
+		for col := 0; col < n; col++ {
+			pan := p.w[panelOff(np, q0, qb, col/nr):][:qb*nr]
+			row := w[col*k : col*k+k]
+			for q := q0; q < q0+qb; q++ {
+				lo := toBF16(row[2*q])
+				var hi uint32
+				if 2*q+1 < k {
+					hi = toBF16(row[2*q+1])
+				}
+				pan[(q-q0)*nr+col%nr] = math.Float32frombits(lo | hi<<16)
 			}
-			pan[q*nr+col%nr] = math.Float32frombits(lo | hi<<16)
 		}
-	}
+	})
 	return p
 }
 
