@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -157,6 +158,18 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// setFlagsExcept lists, as --name, the flags set on the command line
+// other than the given names.
+func setFlagsExcept(fs *flag.FlagSet, allowed ...string) []string {
+	var out []string
+	fs.Visit(func(f *flag.Flag) {
+		if !slices.Contains(allowed, f.Name) {
+			out = append(out, "--"+f.Name)
+		}
+	})
+	return out
+}
+
 func runIndex(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "index", "[flags] PATH... (directories, files, or - for a list of paths on stdin)")
 	var lf libFlags
@@ -176,7 +189,13 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 		return usageError{"give at least one folder, file, or - (paths on stdin)"}
 	}
 	if qf.url != "" {
+		if bad := setFlagsExcept(fs, "queue", "stream", "ack-wait", "max-jobs", "wait", "json"); len(bad) > 0 {
+			return usageError{fmt.Sprintf("%s: not used with --queue (the workers index: give library and indexing flags to sight worker)", strings.Join(bad, ", "))}
+		}
 		return enqueueIndex(ctx, e, qf, pos, *asJSON)
+	}
+	if qf.wait {
+		return usageError{"--wait follows a queue: it needs --queue"}
 	}
 	lib, err := lf.openWaiting(ctx, e)
 	if err != nil {

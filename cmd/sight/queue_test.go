@@ -358,6 +358,11 @@ func TestQueueUsage(t *testing.T) {
 		{[]string{"worker", "--queue", "nats://127.0.0.1:1", "--batch", "0"}, "--batch and --model-batch must be positive"},
 		{[]string{"status"}, "--queue nats://HOST:PORT is required"},
 		{[]string{"status", "--queue", "nats://127.0.0.1:1", "--ack-wait", "0s"}, "--ack-wait and --max-jobs must be positive"},
+		// Flags that only indexing here uses are refused with --queue
+		// rather than ignored, and --wait needs a queue to follow.
+		{[]string{"index", "--queue", "nats://127.0.0.1:1", "--prune", "--batch", "4", "."}, "--batch, --prune: not used with --queue"},
+		{[]string{"index", "--queue", "nats://127.0.0.1:1", "--db", "x", "."}, "--db: not used with --queue"},
+		{[]string{"index", "--wait", "."}, "--wait follows a queue: it needs --queue"},
 	} {
 		code, _, stderr := sight(t, "", c.args...)
 		if code != 2 || !strings.Contains(stderr, c.want) {

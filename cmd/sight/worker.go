@@ -30,7 +30,7 @@ type queueFlags struct {
 func (f *queueFlags) register(fs *flag.FlagSet, forIndex bool) {
 	usage := "NATS JetStream server(s) of the ingest queue: nats://HOST:PORT[,nats://…]"
 	if forIndex {
-		usage = "enqueue the files on this NATS JetStream (nats://HOST:PORT) for sight worker processes instead of indexing them here; library flags are ignored"
+		usage = "enqueue the files on this NATS JetStream (nats://HOST:PORT) for sight worker processes instead of indexing them here (library and indexing flags then belong to sight worker)"
 		fs.BoolVar(&f.wait, "wait", false, "with --queue: follow the workers' progress until the queue drains")
 	}
 	fs.StringVar(&f.url, "queue", "", usage)
