@@ -90,13 +90,10 @@ func (t *attentionTask) Run(worker, lo, hi int) {
 	if s.Query != nil {
 		nq = 1
 	}
-	// Per worker: the head's queries, keys and values copied contiguous,
-	// the scores, and the output rows.
-	gp, sc := t.p.worker(worker, 2*nq*hd+2*seq*hd+nq*seq)
-	qh, sc := sc[:nq*hd], sc[nq*hd:]
-	kh, sc := sc[:seq*hd], sc[seq*hd:]
-	vh, sc := sc[:seq*hd], sc[seq*hd:]
-	scores, out := sc[:nq*seq], sc[nq*seq:nq*seq+nq*hd]
+	// Per worker: the scores. The products read the head's queries, keys
+	// and values in place (column ranges of rows stride apart) and write
+	// its output columns of dst directly.
+	gp, scores := t.p.worker(worker, nq*seq)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for pair := lo; pair < hi; pair++ {
 		b, h := pair/s.Heads, pair%s.Heads
@@ -109,21 +106,21 @@ func (t *attentionTask) Run(worker, lo, hi int) {
 		if s.Query != nil {
 			first = s.Query[b]
 		}
-		for i := 0; i < nq; i++ {
-			copy(qh[i*hd:i*hd+hd], t.q[(base+first+i)*stride+col:])
-		}
 		n := keys
 		if n == 0 {
 			// Every key masked: PyTorch's additive mask of the float
 			// minimum gives a uniform average of all keys.
 			n = seq
 		}
-		for j := 0; j < n; j++ {
-			copy(kh[j*hd:j*hd+hd], t.k[(base+j)*stride+col:])
-			copy(vh[j*hd:j*hd+hd], t.v[(base+j)*stride+col:])
+		q := t.q[(base+first)*stride+col:]
+		k := t.k[base*stride+col:]
+		v := t.v[base*stride+col:]
+		out := base + first // dst row of query row 0
+		if s.Query != nil {
+			out = b
 		}
 		sc := scores[:nq*n]
-		gemm.MulT(sc, qh, kh, nq, n, hd, gp)
+		gemm.MulTStrided(sc, n, q, stride, k, stride, nq, n, hd, gp)
 		for i := 0; i < nq; i++ {
 			row := sc[i*n : i*n+n]
 			if keys == 0 {
@@ -139,13 +136,6 @@ func (t *attentionTask) Run(worker, lo, hi int) {
 			softmaxScaled(row[:valid], scale) // the 1/√d scale folded in
 			clear(row[valid:])
 		}
-		gemm.Mul(out, sc, vh, nq, hd, n, gp)
-		for i := 0; i < nq; i++ {
-			r := base + first + i
-			if s.Query != nil {
-				r = b
-			}
-			copy(t.dst[r*width+col:r*width+col+hd], out[i*hd:i*hd+hd])
-		}
+		gemm.MulStrided(t.dst[out*width+col:], width, sc, n, v, stride, nq, hd, n, gp)
 	}
 }

@@ -58,5 +58,5 @@ func (p *PackedBF16) Mul(dst, x []float32, m int, bias []float32, pool *Pool) {
 		panic(fmt.Sprintf("gemm: PackedBF16.Mul m=%d n=%d k=%d with len(dst)=%d len(x)=%d len(bias)=%d",
 			m, p.n, p.k, len(dst), len(x), len(bias)))
 	}
-	execute(pool, activeBF16, dst, x, p.w, bias, m, p.n, (p.k+1)/2, p.k, nil, 0)
+	execute(pool, activeBF16, product{dst: dst, ldd: p.n, x: x, lda: p.k, w: p.w, bias: bias, m: m, n: p.n, k: (p.k + 1) / 2, kx: p.k})
 }

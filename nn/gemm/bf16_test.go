@@ -47,7 +47,7 @@ func TestBF16Kernels(t *testing.T) {
 			if si%3 == 2 {
 				forceParallel(pool, ks, dst, x, pk.w, bias, s.m, s.n, (s.k+1)/2, s.k)
 			} else {
-				execute(pool, ks, dst, x, pk.w, bias, s.m, s.n, (s.k+1)/2, s.k, nil, 0)
+				execute(pool, ks, product{dst: dst, ldd: s.n, x: x, lda: s.k, w: pk.w, bias: bias, m: s.m, n: s.n, k: (s.k + 1) / 2, kx: s.k})
 			}
 			sample := 0
 			if s.m*s.n*s.k > 1<<21 {

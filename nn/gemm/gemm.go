@@ -36,7 +36,7 @@ func Pack(w []float32, n, k int) *Packed {
 		panic(fmt.Sprintf("gemm: Pack n=%d k=%d with len(w)=%d", n, k, len(w)))
 	}
 	p := &Packed{n: n, k: k, w: make([]float32, panels(n)*k*nr)}
-	packT(p.w, w, n, k)
+	packT(p.w, w, k, n, k)
 	return p
 }
 
@@ -77,40 +77,73 @@ func (p *Packed) Mul(dst, x []float32, m int, bias []float32, pool *Pool) {
 		panic(fmt.Sprintf("gemm: Packed.Mul m=%d n=%d k=%d with len(dst)=%d len(x)=%d len(bias)=%d",
 			m, p.n, p.k, len(dst), len(x), len(bias)))
 	}
-	execute(pool, active, dst, x, p.w, bias, m, p.n, p.k, p.k, nil, 0)
+	execute(pool, active, product{dst: dst, ldd: p.n, x: x, lda: p.k, w: p.w, bias: bias, m: m, n: p.n, k: p.k, kx: p.k})
 }
 
 // MulT sets dst[m×n] = a[m×k]·bᵀ with b [n×k] (for attention: Q·Kᵀ). b is
 // packed on the fly into memory owned by pool; pool may be nil. dst must
 // not overlap a.
 func MulT(dst, a, b []float32, m, n, k int, pool *Pool) {
-	checkShapes("MulT", dst, a, b, m, n, k)
-	execute(pool, active, dst, a, nil, nil, m, n, k, k, b, 'T')
+	MulTStrided(dst, n, a, k, b, k, m, n, k, pool)
 }
 
 // Mul sets dst[m×n] = a[m×k]·b with b [k×n] (for attention: P·V). b is
 // packed on the fly into memory owned by pool; pool may be nil. dst must
 // not overlap a.
 func Mul(dst, a, b []float32, m, n, k int, pool *Pool) {
-	checkShapes("Mul", dst, a, b, m, n, k)
-	execute(pool, active, dst, a, nil, nil, m, n, k, k, b, 'N')
+	MulStrided(dst, n, a, k, b, n, m, n, k, pool)
 }
 
-// execute computes dst = x·Wᵀ + bias. W is packed in w, or, for mode 'T'
-// or 'N', is b ([n×k] or [k×n]) to be packed into pool memory first.
-// Large products take the pool's workers (one product at a time); small
-// ones run on the calling goroutine with a scratch context from the pool,
-// so several goroutines can run them at once.
-func execute(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx int, b []float32, mode byte) {
+// MulTStrided is MulT on matrices stored with row strides: row i of dst
+// starts at dst[i*ldd], row i of a at a[i*lda], row j of b at b[j*ldb].
+// Only the m×n, m×k and n×k elements are read or written, so the matrices
+// can be column ranges of wider ones (one attention head of a fused QKV
+// buffer).
+func MulTStrided(dst []float32, ldd int, a []float32, lda int, b []float32, ldb int, m, n, k int, pool *Pool) {
+	checkShapes("MulTStrided", dst, ldd, a, lda, b, ldb, m, n, k, n, k)
+	execute(pool, active, product{dst: dst, ldd: ldd, x: a, lda: lda, b: b, ldb: ldb, mode: 'T', m: m, n: n, k: k, kx: k})
+}
+
+// MulStrided is Mul on matrices stored with row strides, as MulTStrided:
+// row p of b [k×n] starts at b[p*ldb].
+func MulStrided(dst []float32, ldd int, a []float32, lda int, b []float32, ldb int, m, n, k int, pool *Pool) {
+	checkShapes("MulStrided", dst, ldd, a, lda, b, ldb, m, n, k, k, n)
+	execute(pool, active, product{dst: dst, ldd: ldd, x: a, lda: lda, b: b, ldb: ldb, mode: 'N', m: m, n: n, k: k, kx: k})
+}
+
+// product is one dst = x·Wᵀ + bias to compute. W is packed in w, or, for
+// mode 'T' or 'N', is b ([n×k] or [k×n], rows ldb apart) to be packed
+// first. Rows of dst are ldd apart, rows of x lda apart (for bf16 kernels
+// k counts pairs, and x rows hold kx floats, lda = kx).
+type product struct {
+	dst     []float32
+	ldd     int
+	x       []float32
+	lda     int
+	w, bias []float32
+	b       []float32
+	ldb     int
+	mode    byte
+	m, n, k int
+	kx      int
+}
+
+// execute computes pr. Large products take the pool's workers (one
+// product at a time); small ones run on the calling goroutine with a
+// scratch context from the pool, so several goroutines can run them at
+// once.
+func execute(pool *Pool, ks *kernelSet, pr product) {
+	m, n, k := pr.m, pr.n, pr.k
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 {
 		for i := 0; i < m; i++ {
-			if bias != nil {
-				copy(dst[i*n:i*n+n], bias[:n])
+			d := pr.dst[i*pr.ldd : i*pr.ldd+n]
+			if pr.bias != nil {
+				copy(d, pr.bias[:n])
 			} else {
-				clear(dst[i*n : i*n+n])
+				clear(d)
 			}
 		}
 		return
@@ -118,11 +151,11 @@ func execute(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx i
 	if pool != nil && pool.workers > 1 && m*n*k >= minParallel {
 		pool.mu.Lock()
 		if !pool.closed {
-			if mode != 0 {
-				pool.packed = packInto(pool.packed, b, n, k, mode)
-				w = pool.packed
+			if pr.mode != 0 {
+				pool.packed = packInto(pool.packed, pr.b, pr.ldb, n, k, pr.mode)
+				pr.w = pool.packed
 			}
-			pool.job = newJob(ks, dst, x, w, bias, m, n, k, kx, pool.workers)
+			pool.job = newJob(ks, pr, pool.workers)
 			pool.run(pool.workers)
 			pool.job = job{}
 			pool.mu.Unlock()
@@ -131,11 +164,11 @@ func execute(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx i
 		pool.mu.Unlock()
 	}
 	c := pool.getContext()
-	if mode != 0 {
-		c.packed = packInto(c.packed, b, n, k, mode)
-		w = c.packed
+	if pr.mode != 0 {
+		c.packed = packInto(c.packed, pr.b, pr.ldb, n, k, pr.mode)
+		pr.w = c.packed
 	}
-	j := newJob(ks, dst, x, w, bias, m, n, k, kx, 1)
+	j := newJob(ks, pr, 1)
 	if need := j.scratchSize(); cap(c.scratch) < need {
 		c.scratch = make([]float32, need)
 	}
@@ -144,25 +177,31 @@ func execute(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx i
 	pool.putContext(c)
 }
 
-// packInto packs b ('T': [n×k], 'N': [k×n]) into buf, grown if needed.
-func packInto(buf, b []float32, n, k int, mode byte) []float32 {
+// packInto packs b ('T': [n×k], 'N': [k×n], rows ldb apart) into buf,
+// grown if needed.
+func packInto(buf, b []float32, ldb, n, k int, mode byte) []float32 {
 	need := panels(n) * k * nr
 	if cap(buf) < need {
 		buf = make([]float32, need)
 	}
 	buf = buf[:need]
 	if mode == 'T' {
-		packT(buf, b, n, k)
+		packT(buf, b, ldb, n, k)
 	} else {
-		packN(buf, b, n, k)
+		packN(buf, b, ldb, n, k)
 	}
 	return buf
 }
 
-func checkShapes(name string, dst, a, b []float32, m, n, k int) {
-	if m < 0 || n < 0 || k < 0 || len(dst) < m*n || len(a) < m*k || len(b) < n*k {
-		panic(fmt.Sprintf("gemm: %s m=%d n=%d k=%d with len(dst)=%d len(a)=%d len(b)=%d",
-			name, m, n, k, len(dst), len(a), len(b)))
+// checkShapes panics unless dst (m×n), a (m×k) and b (br×bc) fit their
+// slices with the given row strides.
+func checkShapes(name string, dst []float32, ldd int, a []float32, lda int, b []float32, ldb int, m, n, k, br, bc int) {
+	fits := func(s []float32, rows, cols, ld int) bool {
+		return ld >= cols && (rows == 0 || cols == 0 || len(s) >= (rows-1)*ld+cols)
+	}
+	if m < 0 || n < 0 || k < 0 || !fits(dst, m, n, ldd) || !fits(a, m, k, lda) || !fits(b, br, bc, ldb) {
+		panic(fmt.Sprintf("gemm: %s m=%d n=%d k=%d with len(dst)=%d (stride %d) len(a)=%d (stride %d) len(b)=%d (stride %d)",
+			name, m, n, k, len(dst), ldd, len(a), lda, len(b), ldb))
 	}
 }
 
@@ -191,15 +230,16 @@ func eachBlock(k int, f func(k0, kb int)) {
 // in a packed W of np panels.
 func panelOff(np, k0, kb, pj int) int { return k0*np*nr + pj*kb*nr }
 
-// packT packs b [n×k] (row j = output column j) into panels of [k][32].
-func packT(dst, b []float32, n, k int) {
+// packT packs b [n×k] (row j = output column j, rows ldb apart) into
+// panels of [k][32].
+func packT(dst, b []float32, ldb, n, k int) {
 	np := panels(n)
 	eachBlock(k, func(k0, kb int) {
 		for j0 := 0; j0 < n; j0 += nr {
 			pan := dst[panelOff(np, k0, kb, j0/nr):][:kb*nr]
 			w := min(nr, n-j0)
 			for c := 0; c < w; c++ {
-				row := b[(j0+c)*k+k0 : (j0+c)*k+k0+kb]
+				row := b[(j0+c)*ldb+k0 : (j0+c)*ldb+k0+kb]
 				for p, v := range row {
 					pan[p*nr+c] = v
 				}
@@ -213,8 +253,9 @@ func packT(dst, b []float32, n, k int) {
 	})
 }
 
-// packN packs b [k×n] (row p = shared index p) into panels of [k][32].
-func packN(dst, b []float32, n, k int) {
+// packN packs b [k×n] (row p = shared index p, rows ldb apart) into
+// panels of [k][32].
+func packN(dst, b []float32, ldb, n, k int) {
 	np := panels(n)
 	eachBlock(k, func(k0, kb int) {
 		for j0 := 0; j0 < n; j0 += nr {
@@ -222,7 +263,7 @@ func packN(dst, b []float32, n, k int) {
 			w := min(nr, n-j0)
 			for p := 0; p < kb; p++ {
 				d := pan[p*nr : p*nr+nr]
-				copy(d, b[(k0+p)*n+j0:(k0+p)*n+j0+w])
+				copy(d, b[(k0+p)*ldb+j0:(k0+p)*ldb+j0+w])
 				clear(d[w:])
 			}
 		}
@@ -238,12 +279,14 @@ type job struct {
 	dst, x, w, bias []float32
 	m, n, k, np     int
 	kx              int // floats per row of x: k, or 2k−1 or 2k for bf16 pairs
+	lda, ldd        int // row strides of x and dst
 	kstep           int // k block length: kStep(k), as packed
 	byRows          bool
 	units, maxChunk int
 	workers         int
-	// direct: in a column split, the kernel reads x in place; otherwise
-	// each worker first copies x to a stride that does not alias in L1.
+	// direct: the kernel reads x in place; otherwise each worker first
+	// copies x (a k block of its rows, or all of x in a column split) to
+	// a stride that does not alias in L1, or converts it to bf16 pairs.
 	direct bool
 }
 
@@ -253,13 +296,15 @@ func kStep(k int) int {
 	return min(kc, ((k+blocks-1)/blocks+7)/8*8)
 }
 
-// newJob plans dst = x·Wᵀ + bias over workers. For a bf16 kernel, k
-// counts pairs and x rows hold kx floats.
-func newJob(ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx, workers int) job {
+// newJob plans product pr (W packed in pr.w) over workers.
+func newJob(ks *kernelSet, pr product, workers int) job {
+	m, n, k := pr.m, pr.n, pr.k
 	np := panels(n)
 	mr := ks.mr
 	blocks := (m + mr - 1) / mr
-	j := job{ks: ks, dst: dst, x: x, w: w, bias: bias, m: m, n: n, k: k, np: np, kx: kx, kstep: kStep(k), workers: workers}
+	j := job{ks: ks, dst: pr.dst, x: pr.x, w: pr.w, bias: pr.bias, m: m, n: n, k: k, np: np, kx: pr.kx,
+		lda: pr.lda, ldd: pr.ldd, kstep: kStep(k), workers: workers,
+		direct: !ks.bf16 && (pr.lda*4)%2048 != 0}
 	if workers == 1 || blocks >= 4*workers {
 		// Many rows (or one worker): split over rows; each chunk of up
 		// to mcTarget rows sweeps over all of W.
@@ -270,18 +315,17 @@ func newJob(ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx, workers int) 
 		// Few rows: split over W panels; every chunk takes all rows.
 		j.units = np
 		j.maxChunk = np
-		j.direct = !ks.bf16 && (k*4)%2048 != 0
 	}
 	return j
 }
 
 // scratchSize is how many floats of scratch a worker needs for j.
 func (j *job) scratchSize() int {
-	if j.byRows {
-		return min(j.m, j.maxChunk*j.ks.mr) * padStride(j.kstep)
-	}
 	if j.direct {
 		return 0
+	}
+	if j.byRows {
+		return min(j.m, j.maxChunk*j.ks.mr) * padStride(j.kstep)
 	}
 	return j.m * padStride(j.k)
 }
@@ -310,12 +354,15 @@ func (j *job) runWorker(next *atomic.Int64, sc []float32) {
 		if !ok {
 			return
 		}
-		if j.byRows {
+		switch {
+		case j.byRows && j.direct:
+			j.tile(nil, j.x, j.lda, lo*j.ks.mr, min(j.m, hi*j.ks.mr), 0, j.np)
+			continue
+		case j.byRows:
 			j.tile(sc, nil, 0, lo*j.ks.mr, min(j.m, hi*j.ks.mr), 0, j.np)
 			continue
-		}
-		if j.direct {
-			j.tile(nil, j.x, j.k, 0, j.m, lo, hi)
+		case j.direct:
+			j.tile(nil, j.x, j.lda, 0, j.m, lo, hi)
 			continue
 		}
 		lda := padStride(j.k)
@@ -343,11 +390,11 @@ func padStride(k int) int {
 // of x to dst.
 func (j *job) loadRow(dst []float32, row, k0, kb int) {
 	if j.ks.bf16 {
-		x := j.x[row*j.kx : row*j.kx+j.kx]
+		x := j.x[row*j.lda : row*j.lda+j.kx]
 		j.ks.cvt(dst[:kb], x[2*k0:min(j.kx, 2*(k0+kb))])
 		return
 	}
-	copy(dst[:kb], j.x[row*j.k+k0:row*j.k+k0+kb])
+	copy(dst[:kb], j.x[row*j.lda+k0:row*j.lda+k0+kb])
 }
 
 // tile computes rows [i0,i1) × panels [p0,p1) of the product, reading the
@@ -384,7 +431,7 @@ func (j *job) tile(sc, a []float32, lda int, i0, i1, p0, p1 int) {
 			}
 			for ir := 0; ir < rows; ir += mr {
 				r := min(mr, rows-ir)
-				micro(r, kb, ab[ir*ld:], ld, b, j.dst[(i0+ir)*j.n+col:], j.n, bs, ncols, acc)
+				micro(r, kb, ab[ir*ld:], ld, b, j.dst[(i0+ir)*j.ldd+col:], j.ldd, bs, ncols, acc)
 			}
 		}
 	}

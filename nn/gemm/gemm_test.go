@@ -121,12 +121,12 @@ func (c *checker) check(got []float32) {
 // size, so that small ragged shapes exercise the parallel split too.
 func forceParallel(pool *Pool, ks *kernelSet, dst, x, w, bias []float32, m, n, k, kx int) {
 	if pool.workers < 2 {
-		execute(pool, ks, dst, x, w, bias, m, n, k, kx, nil, 0)
+		execute(pool, ks, product{dst: dst, ldd: n, x: x, lda: kx, w: w, bias: bias, m: m, n: n, k: k, kx: kx})
 		return
 	}
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
-	pool.job = newJob(ks, dst, x, w, bias, m, n, k, kx, pool.workers)
+	pool.job = newJob(ks, product{dst: dst, ldd: n, x: x, lda: kx, w: w, bias: bias, m: m, n: n, k: k, kx: kx}, pool.workers)
 	pool.run(pool.workers)
 	pool.job = job{}
 }
@@ -172,7 +172,7 @@ func TestKernels(t *testing.T) {
 			if si%3 == 2 {
 				forceParallel(pool, ks, dst, x, pk.w, bias, s.m, s.n, s.k, s.k)
 			} else {
-				execute(pool, ks, dst, x, pk.w, bias, s.m, s.n, s.k, s.k, nil, 0)
+				execute(pool, ks, product{dst: dst, ldd: s.n, x: x, lda: s.k, w: pk.w, bias: bias, m: s.m, n: s.n, k: s.k, kx: s.k})
 			}
 			c := checker{t: t, name: ks.name, a: x, bt: w, bias: bias, m: s.m, n: s.n, k: s.k}
 			if s.m*s.n*s.k > 1<<21 {
@@ -220,6 +220,57 @@ func TestAPI(t *testing.T) {
 	}
 }
 
+// TestStrided checks MulTStrided and MulStrided on matrices that are
+// column ranges of wider ones (as one head of a fused QKV buffer): the
+// results must equal the contiguous products, and the elements between
+// the rows of dst must stay untouched.
+func TestStrided(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	pool := NewPool(0)
+	defer pool.Close()
+	// embed copies rows×cols m into a buffer with row stride ld, the rest NaN.
+	embed := func(m []float32, rows, cols, ld int) []float32 {
+		out := nanSlice(max(0, (rows-1)*ld+cols))
+		for i := 0; i < rows; i++ {
+			copy(out[i*ld:i*ld+cols], m[i*cols:i*cols+cols])
+		}
+		return out
+	}
+	shapes := append(randShapes(rng, 10), shape{50, 50, 64}, shape{50, 64, 50}, shape{1, 77, 64}, shape{300, 130, 90}, shape{40, 700, 600})
+	for i, s := range shapes {
+		p := pool
+		if i%2 == 1 {
+			p = nil
+		}
+		pad := 1 + rng.IntN(40)
+		a := randSlice(rng, s.m*s.k)
+		bt := randSlice(rng, s.n*s.k)
+		b := transpose(bt, s.n, s.k)
+		for _, mode := range []string{"MulTStrided", "MulStrided"} {
+			lda, ldb, ldd := s.k+pad, s.k+2*pad, s.n+3*pad
+			dst := nanSlice(max(0, (s.m-1)*ldd+s.n))
+			if mode == "MulTStrided" {
+				MulTStrided(dst, ldd, embed(a, s.m, s.k, lda), lda, embed(bt, s.n, s.k, ldb), ldb, s.m, s.n, s.k, p)
+			} else {
+				ldb = s.n + 2*pad
+				MulStrided(dst, ldd, embed(a, s.m, s.k, lda), lda, embed(b, s.k, s.n, ldb), ldb, s.m, s.n, s.k, p)
+			}
+			got := make([]float32, s.m*s.n)
+			for r := 0; r < s.m; r++ {
+				copy(got[r*s.n:r*s.n+s.n], dst[r*ldd:r*ldd+s.n])
+				if r+1 < s.m {
+					for _, v := range dst[r*ldd+s.n : (r+1)*ldd] {
+						if !math.IsNaN(float64(v)) {
+							t.Fatalf("%s %v: wrote between rows of dst", mode, s)
+						}
+					}
+				}
+			}
+			(&checker{t: t, name: mode, a: a, bt: bt, m: s.m, n: s.n, k: s.k}).check(got)
+		}
+	}
+}
+
 // TestZeroK checks that k = 0 yields the bias (or zeros).
 func TestZeroK(t *testing.T) {
 	p := Pack(nil, 3, 0)
@@ -252,6 +303,8 @@ func TestBadShapes(t *testing.T) {
 		{"Mul short bias", func() { p.Mul(make([]float32, 6), make([]float32, 8), 2, make([]float32, 2), nil) }},
 		{"MulT short b", func() { MulT(make([]float32, 6), make([]float32, 8), make([]float32, 11), 2, 3, 4, nil) }},
 		{"Mul negative", func() { Mul(nil, nil, nil, -1, 3, 4, nil) }},
+		{"MulTStrided short a", func() { MulTStrided(make([]float32, 6), 3, make([]float32, 8), 5, make([]float32, 12), 4, 2, 3, 4, nil) }},
+		{"MulStrided stride below width", func() { MulStrided(make([]float32, 6), 2, make([]float32, 8), 4, make([]float32, 12), 3, 2, 3, 4, nil) }},
 	} {
 		func() {
 			defer func() {
