@@ -303,7 +303,9 @@ func TestBadShapes(t *testing.T) {
 		{"Mul short bias", func() { p.Mul(make([]float32, 6), make([]float32, 8), 2, make([]float32, 2), nil) }},
 		{"MulT short b", func() { MulT(make([]float32, 6), make([]float32, 8), make([]float32, 11), 2, 3, 4, nil) }},
 		{"Mul negative", func() { Mul(nil, nil, nil, -1, 3, 4, nil) }},
-		{"MulTStrided short a", func() { MulTStrided(make([]float32, 6), 3, make([]float32, 8), 5, make([]float32, 12), 4, 2, 3, 4, nil) }},
+		{"MulTStrided short a", func() {
+			MulTStrided(make([]float32, 6), 3, make([]float32, 8), 5, make([]float32, 12), 4, 2, 3, 4, nil)
+		}},
 		{"MulStrided stride below width", func() { MulStrided(make([]float32, 6), 2, make([]float32, 8), 4, make([]float32, 12), 3, 2, 3, 4, nil) }},
 	} {
 		func() {
