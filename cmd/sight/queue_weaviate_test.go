@@ -182,3 +182,28 @@ func TestQueueWorkerSurvivesStoreOutage(t *testing.T) {
 	t.Logf("worker: %s", strings.TrimSpace(w.stdout.String()))
 	checkStore(t, cluster.URL(), paths)
 }
+
+// TestStoreAPIKey: a cluster that requires an API key gets it from
+// $WEAVIATE_API_KEY; without it sight says which variable to set.
+func TestStoreAPIKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Weaviate node")
+	}
+	const key = "cli-s3cret"
+	cluster := weaviatetest.StartOptions(t, 1, weaviatetest.Options{APIKey: key})
+	photos, _ := photoSet(t, 3)
+	t.Setenv("WEAVIATE_API_KEY", "")
+	code, _, stderr := sight(t, "", "index", "--store", cluster.URL(), "--model", tinyModel, photos)
+	if code != 1 || !strings.Contains(stderr, "set $WEAVIATE_API_KEY") {
+		t.Fatalf("without a key: exit %d, %s", code, stderr)
+	}
+	t.Setenv("WEAVIATE_API_KEY", key)
+	code, out, stderr := sight(t, "", "index", "--store", cluster.URL(), "--model", tinyModel, photos)
+	if code != 0 || !strings.Contains(out, "3 added") {
+		t.Fatalf("with the key: exit %d, %s %s", code, out, stderr)
+	}
+	code, out, stderr = sight(t, "", "search", "--store", cluster.URL(), "--model", tinyModel, "--format", "paths", "a photo")
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Fatalf("search: exit %d, %s %s", code, out, stderr)
+	}
+}

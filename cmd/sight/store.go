@@ -22,7 +22,7 @@ type storeFlags struct {
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.url, "store", "", "keep the library in a Weaviate cluster instead of the --db directory: weaviate://host:port[,host:port...]")
+	fs.StringVar(&f.url, "store", "", "keep the library in a Weaviate cluster instead of the --db directory: weaviate://host:port[,host:port...], or weaviate+https://host[:port][,...] (API key from $WEAVIATE_API_KEY)")
 	fs.StringVar(&f.collection, "collection", "SightImage", "with --store: the Weaviate collection (class) of the library")
 	fs.StringVar(&f.quantizer, "quantizer", "", "with --store, for a new collection: vector compression of Weaviate's HNSW index: pq, sq, bq, rq or none")
 	fs.IntVar(&f.shards, "shards", 0, "with --store, for a new collection: shards to spread it over (0: Weaviate's default, one per node)")
@@ -35,12 +35,12 @@ func (f *storeFlags) remote() bool { return f.url != "" }
 // open connects to the remote store.
 func (f *storeFlags) open(ctx context.Context, e *env) (store.Store, error) {
 	switch {
-	case strings.HasPrefix(f.url, "weaviate://"):
+	case strings.HasPrefix(f.url, "weaviate://"), strings.HasPrefix(f.url, "weaviate+https://"):
 		q := f.quantizer
 		if q == "none" {
 			q = ""
 		}
 		return openWeaviate(ctx, e, f.url, f.collection, q, f.shards, f.replication, f.indexWait)
 	}
-	return nil, usageError{fmt.Sprintf("--store %q: want weaviate://host:port[,host:port...]", f.url)}
+	return nil, usageError{fmt.Sprintf("--store %q: want weaviate://host:port[,host:port...] or weaviate+https://host[:port][,...]", f.url)}
 }

@@ -42,8 +42,16 @@ const startTimeout = 60 * time.Second
 type Cluster struct {
 	bin   string
 	dir   string
+	opts  Options
 	nodes []*node
 	mu    sync.Mutex
+}
+
+// Options are settings of a cluster beyond its size.
+type Options struct {
+	// APIKey, if set, turns anonymous access off and API-key
+	// authentication on, with this one key (user "sight").
+	APIKey string
 }
 
 type node struct {
@@ -75,6 +83,12 @@ func Binary() string {
 // SIGHT_REQUIRE_CLUSTER=1.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return StartOptions(t, n, Options{})
+}
+
+// StartOptions is Start with options.
+func StartOptions(t testing.TB, n int, o Options) *Cluster {
+	t.Helper()
 	bin := Binary()
 	if bin == "" {
 		msg := "weaviatetest: no weaviate-server binary (set SIGHT_WEAVIATE_BIN, put weaviate-server on PATH, " +
@@ -84,7 +98,7 @@ func Start(t testing.TB, n int) *Cluster {
 		}
 		t.Skip(msg)
 	}
-	c, err := Launch(bin, t.TempDir(), n)
+	c, err := LaunchOptions(bin, t.TempDir(), n, o)
 	if c != nil {
 		t.Cleanup(func() {
 			if t.Failed() {
@@ -104,10 +118,15 @@ func Start(t testing.TB, n int) *Cluster {
 // On error the returned cluster, if not nil, holds the started nodes: the
 // caller closes it (and may print its Logs).
 func Launch(bin, dir string, n int) (*Cluster, error) {
+	return LaunchOptions(bin, dir, n, Options{})
+}
+
+// LaunchOptions is Launch with options.
+func LaunchOptions(bin, dir string, n int, o Options) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("weaviatetest: cluster of %d nodes", n)
 	}
-	c := &Cluster{bin: bin, dir: dir}
+	c := &Cluster{bin: bin, dir: dir, opts: o}
 	used := map[int]bool{}
 	for i := range n {
 		nd := &node{name: fmt.Sprintf("node%d", i+1)}
@@ -246,6 +265,13 @@ func (c *Cluster) env(nd *node) []string {
 		"ASYNC_INDEXING_STALE_TIMEOUT=20ms",
 		"QUEUE_SCHEDULER_INTERVAL=50ms",
 	)
+	if c.opts.APIKey != "" {
+		env = append(env,
+			"AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=false",
+			"AUTHENTICATION_APIKEY_ENABLED=true",
+			"AUTHENTICATION_APIKEY_ALLOWED_KEYS="+c.opts.APIKey,
+			"AUTHENTICATION_APIKEY_USERS=sight")
+	}
 	// Join the gossip of every other node that runs (memberlist needs one
 	// reachable member; a first node joins nobody).
 	var gossip []string
@@ -334,6 +360,9 @@ func (c *Cluster) ready(ctx context.Context, base string) (bool, string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 		if err != nil {
 			return nil, 0, err
+		}
+		if c.opts.APIKey != "" {
+			req.Header.Set("Authorization", "Bearer "+c.opts.APIKey)
 		}
 		resp, err := cl.Do(req)
 		if err != nil {

@@ -384,5 +384,5 @@ func unixNano(ns int64) time.Time { return time.Unix(0, ns) }
 // String names the store: its address and collection, as `sight stats`
 // shows a library kept here.
 func (s *Store) String() string {
-	return fmt.Sprintf("weaviate://%s (collection %s)", strings.Join(s.hosts, ","), s.images)
+	return fmt.Sprintf("%s (collection %s)", Address{Scheme: s.scheme, Hosts: s.hosts}, s.images)
 }

@@ -23,21 +23,27 @@ import (
 
 func TestParseURL(t *testing.T) {
 	tests := []struct {
-		in   string
-		want []string
-		bad  string // a part the error must name
+		in     string
+		scheme string
+		want   []string
+		bad    string // a part the error must name
 	}{
-		{in: "weaviate://127.0.0.1:8080", want: []string{"127.0.0.1:8080"}},
-		{in: "weaviate://a:1,b.example:2/", want: []string{"a:1", "b.example:2"}},
-		{in: "weaviate://[::1]:8080,127.0.0.1:9", want: []string{"[::1]:8080", "127.0.0.1:9"}},
+		{in: "weaviate://127.0.0.1:8080", scheme: "http", want: []string{"127.0.0.1:8080"}},
+		{in: "weaviate://a:1,b.example:2/", scheme: "http", want: []string{"a:1", "b.example:2"}},
+		{in: "weaviate://[::1]:8080,127.0.0.1:9", scheme: "http", want: []string{"[::1]:8080", "127.0.0.1:9"}},
+		{in: "weaviate+https://x.weaviate.cloud", scheme: "https", want: []string{"x.weaviate.cloud:443"}},
+		{in: "weaviate+https://a:8443,b,[::1],[::2]:9", scheme: "https", want: []string{"a:8443", "b:443", "[::1]:443", "[::2]:9"}},
 		{in: "http://a:1", bad: "weaviate://"},
 		{in: "weaviate://", bad: "names no host"},
+		{in: "weaviate+https://", bad: "names no host"},
 		{in: "weaviate://host", bad: `"host"`},
 		{in: "weaviate://a:1,,b:2", bad: `""`},
+		{in: "weaviate+https://a,,b", bad: `""`},
 		{in: "weaviate://a:0", bad: `"0"`},
 		{in: "weaviate://a:99999", bad: `"99999"`},
 		{in: "weaviate://a:x1", bad: `"x1"`},
 		{in: "weaviate://user@a:1", bad: "user@a:1"},
+		{in: "weaviate+https://user@a", bad: "user@a"},
 		{in: "weaviate://:80", bad: ":80"},
 	}
 	for _, tc := range tests {
@@ -48,28 +54,34 @@ func TestParseURL(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
-			t.Errorf("ParseURL(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		if err != nil || got.Scheme != tc.scheme || fmt.Sprint(got.Hosts) != fmt.Sprint(tc.want) {
+			t.Errorf("ParseURL(%q) = %+v, %v; want %s %v", tc.in, got, err, tc.scheme, tc.want)
+		}
+		if again, err := ParseURL(got.String()); err != nil || again.String() != got.String() {
+			t.Errorf("ParseURL(%q).String() = %q does not parse back: %+v, %v", tc.in, got, again, err)
 		}
 	}
 }
 
 func FuzzParseURL(f *testing.F) {
-	for _, s := range []string{"weaviate://a:1", "weaviate://[::1]:80,b:2", "weaviate://a", "x"} {
+	for _, s := range []string{"weaviate://a:1", "weaviate://[::1]:80,b:2", "weaviate://a", "x", "weaviate+https://a,[::1],b:9"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		hosts, err := ParseURL(s)
+		a, err := ParseURL(s)
 		if err != nil {
 			return
 		}
-		if len(hosts) == 0 {
-			t.Fatalf("ParseURL(%q): no hosts and no error", s)
+		if len(a.Hosts) == 0 || (a.Scheme != "http" && a.Scheme != "https") {
+			t.Fatalf("ParseURL(%q) = %+v and no error", s, a)
 		}
-		for _, h := range hosts {
+		for _, h := range a.Hosts {
 			if _, _, err := net.SplitHostPort(h); err != nil {
 				t.Fatalf("ParseURL(%q) gave %q: %v", s, h, err)
 			}
+		}
+		if again, err := ParseURL(a.String()); err != nil || again.String() != a.String() {
+			t.Fatalf("ParseURL(%q) = %q does not parse back: %v", s, a, err)
 		}
 	})
 }

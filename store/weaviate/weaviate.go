@@ -3,9 +3,11 @@
 // Package weaviate is a [store.Store] kept in a Weaviate cluster, for Sight
 // libraries that outgrow one machine.
 //
-// Open takes the cluster's address as weaviate://host:port[,host:port...]:
-// requests go to the first node that answers and move on to the next ones
-// when a node is down. The store keeps three collections, named after
+// Open takes the cluster's address as weaviate://host:port[,host:port...]
+// (HTTP), or weaviate+https://host[:port][,...] (HTTPS, port 443 by
+// default; Weaviate Cloud, or nodes behind a TLS proxy): requests go to the
+// first node that answers and move on to the next ones when a node is
+// down. Options.APIKey authenticates (Weaviate's API-key authentication). The store keeps three collections, named after
 // Options.Collection (default "SightImage"):
 //
 //   - <Collection>: one object per image content, with its metadata, its
@@ -63,6 +65,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -120,6 +123,14 @@ type Options struct {
 	// Sync logs a warning and returns: the images are stored and become
 	// searchable later.
 	IndexWait time.Duration
+	// APIKey, if set, is sent with every request (Weaviate's API-key
+	// authentication, as on Weaviate Cloud).
+	APIKey string
+	// HTTPClient, if set, makes the requests (for example with the
+	// certificate authority of a private TLS proxy); its Timeout, if zero,
+	// becomes Options.Timeout. By default a plain http.Client, which
+	// trusts the system's certificate authorities.
+	HTTPClient *http.Client
 	// Logger receives failovers and schema creation (default: discard).
 	Logger *slog.Logger
 }
@@ -128,6 +139,7 @@ type Options struct {
 // use.
 type Store struct {
 	hosts   []string
+	scheme  string
 	clients []*wv.Client
 	cur     atomic.Int32 // index of the node that answered last
 	log     *slog.Logger
@@ -143,32 +155,68 @@ var _ store.Store = (*Store)(nil)
 
 var collectionName = regexp.MustCompile(`^[A-Z][_0-9A-Za-z]*$`)
 
-// ParseURL splits a weaviate://host:port[,host:port...] address into its
-// host:port parts.
-func ParseURL(s string) ([]string, error) {
+// ErrUnauthorized is in the chain of errors of requests that the cluster
+// refused for their credentials (HTTP 401 or 403): Options.APIKey is
+// missing or wrong, or its user may not do that.
+var ErrUnauthorized = errors.New("the cluster refused the API key (or its absence)")
+
+// Address is a parsed cluster address.
+type Address struct {
+	Scheme string   // "http" or "https"
+	Hosts  []string // host:port of each node given
+}
+
+// String formats a as ParseURL reads it.
+func (a Address) String() string {
+	prefix := "weaviate://"
+	if a.Scheme == "https" {
+		prefix = "weaviate+https://"
+	}
+	return prefix + strings.Join(a.Hosts, ",")
+}
+
+// ParseURL parses a weaviate://host:port[,host:port...] (HTTP) or
+// weaviate+https://host[:port][,host[:port]...] (HTTPS, port 443 unless
+// given) address.
+func ParseURL(s string) (Address, error) {
+	var a Address
 	rest, ok := strings.CutPrefix(s, "weaviate://")
+	a.Scheme = "http"
 	if !ok {
-		return nil, fmt.Errorf("weaviate: address %q does not start with weaviate://", s)
+		rest, ok = strings.CutPrefix(s, "weaviate+https://")
+		a.Scheme = "https"
+	}
+	if !ok {
+		return Address{}, fmt.Errorf("weaviate: address %q does not start with weaviate:// or weaviate+https://", s)
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	if rest == "" {
-		return nil, fmt.Errorf("weaviate: address %q names no host", s)
+		return Address{}, fmt.Errorf("weaviate: address %q names no host", s)
 	}
-	var hosts []string
 	for _, h := range strings.Split(rest, ",") {
-		host, port, err := net.SplitHostPort(h)
-		if err != nil {
-			return nil, fmt.Errorf("weaviate: address %q: host %q: want host:port", s, h)
+		hp := h
+		if a.Scheme == "https" && !hasPort(h) {
+			hp = net.JoinHostPort(strings.Trim(h, "[]"), "443")
 		}
-		if host == "" || strings.ContainsAny(host, "/?#@ ") {
-			return nil, fmt.Errorf("weaviate: address %q: bad host in %q", s, h)
+		host, port, err := net.SplitHostPort(hp)
+		if err != nil {
+			return Address{}, fmt.Errorf("weaviate: address %q: host %q: want host:port", s, h)
+		}
+		if host == "" || strings.ContainsAny(host, "/?#@ []") {
+			return Address{}, fmt.Errorf("weaviate: address %q: bad host in %q", s, h)
 		}
 		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-			return nil, fmt.Errorf("weaviate: address %q: bad port %q in %q", s, port, h)
+			return Address{}, fmt.Errorf("weaviate: address %q: bad port %q in %q", s, port, h)
 		}
-		hosts = append(hosts, net.JoinHostPort(host, port))
+		a.Hosts = append(a.Hosts, net.JoinHostPort(host, port))
 	}
-	return hosts, nil
+	return a, nil
+}
+
+// hasPort reports whether h ends in :port (after an IPv6 literal's "]").
+func hasPort(h string) bool {
+	i := strings.LastIndexByte(h, ':')
+	return i >= 0 && i > strings.LastIndexByte(h, ']') && (strings.Count(h, ":") == 1 || strings.HasPrefix(h, "["))
 }
 
 func checkLevel(name, v string) error {
@@ -179,13 +227,14 @@ func checkLevel(name, v string) error {
 	return fmt.Errorf("weaviate: %s %q: want ONE, QUORUM or ALL", name, v)
 }
 
-// Open connects to the cluster at url (weaviate://host:port[,...]) and
-// creates the store's collections if they are missing.
+// Open connects to the cluster at url (see ParseURL) and creates the
+// store's collections if they are missing.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	hosts, err := ParseURL(url)
+	addr, err := ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
+	hosts := addr.Hosts
 	if opts.Collection == "" {
 		opts.Collection = DefaultCollection
 	}
@@ -229,6 +278,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		hosts:  hosts,
+		scheme: addr.Scheme,
 		log:    opts.Logger,
 		images: opts.Collection,
 		paths:  opts.Collection + "Path",
@@ -239,8 +289,20 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 
 		retryPause: 500 * time.Millisecond,
 	}
+	cfg := wv.Config{Scheme: addr.Scheme, Timeout: opts.Timeout}
+	if opts.HTTPClient != nil {
+		hc := *opts.HTTPClient
+		if hc.Timeout == 0 {
+			hc.Timeout = opts.Timeout
+		}
+		cfg.ConnectionClient = &hc
+	}
+	if opts.APIKey != "" {
+		cfg.Headers = map[string]string{"Authorization": "Bearer " + opts.APIKey}
+	}
 	for _, h := range hosts {
-		c, err := wv.NewClient(wv.Config{Host: h, Scheme: "http", Timeout: opts.Timeout})
+		cfg.Host = h
+		c, err := wv.NewClient(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("weaviate: client for %s: %w", h, err)
 		}
@@ -284,6 +346,9 @@ func (s *Store) do(ctx context.Context, what string, fn func(c *wv.Client) error
 					s.cur.Store(int32(idx))
 				}
 				return nil
+			}
+			if code := statusCode(err); code == 401 || code == 403 {
+				return fmt.Errorf("weaviate: %s: %w: %w", what, ErrUnauthorized, err)
 			}
 			if ctx.Err() != nil || !retryable(err) {
 				return fmt.Errorf("weaviate: %s: %w", what, err)
