@@ -114,23 +114,36 @@ func (f *libFlags) openWaiting(ctx context.Context, e *env) (*library.Library, e
 	if err != nil {
 		return nil, err
 	}
+	var l *library.Library
+	err = waitUnlocked(ctx, e, dir, func() (err error) {
+		l, err = library.Open(ctx, dir, opts)
+		return err
+	})
+	return l, err
+}
+
+// waitUnlocked runs try, which locks the library in dir for writing, again
+// while it fails because a search in another sight process holds the
+// library, for up to lockWait; a library held by an index run, a server or
+// a reindex fails at once.
+func waitUnlocked(ctx context.Context, e *env, dir string, try func() error) error {
 	deadline := time.Now().Add(lockWait)
 	delay := 50 * time.Millisecond
 	for told := false; ; told = true {
-		l, err := library.Open(ctx, dir, opts)
+		err := try()
 		var le *library.LockedError
 		if !errors.As(err, &le) || time.Now().After(deadline) {
-			return l, err
+			return err
 		}
 		if le.Purpose != library.LockSearch {
-			return nil, err // an index run or a server: no use waiting
+			return err // an index run or a server: no use waiting
 		}
 		if !told {
 			fmt.Fprintf(e.stderr, "waiting for another sight process to release %s...\n", dir)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, time.Second)
@@ -680,7 +693,11 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sum, err := library.Reindex(ctx, dir, opts, library.IndexOptions{BatchSize: *batch})
+	var sum library.Summary
+	err = waitUnlocked(ctx, e, dir, func() (err error) {
+		sum, err = library.Reindex(ctx, dir, opts, library.IndexOptions{BatchSize: *batch})
+		return err
+	})
 	printSummary(e.stdout, sum, false)
 	return err
 }

@@ -233,33 +233,41 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestIndexWaitsForLock: `sight index` waits while a search in another
-// process (here a library opened for searching in this process, which
-// takes the same file lock) holds the library briefly, then indexes; a
-// library held by a writer fails at once.
+// TestIndexWaitsForLock: `sight index` and `sight reindex` wait while a
+// search in another process (here a library opened for searching in this
+// process, which takes the same file lock) holds the library briefly, then
+// run; a library held by a writer fails at once.
 func TestIndexWaitsForLock(t *testing.T) {
 	db := t.TempDir()
 	if code, _, stderr := sight(t, "", "index", "--db", db, "--model", tinyModel, filepath.Join(fixtures, "images", "rocket.jpg")); code != 0 {
 		t.Fatalf("first index: %s", stderr)
 	}
-	held, err := library.OpenForSearch(context.Background(), db, library.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	released := make(chan struct{})
-	go func() {
-		time.Sleep(400 * time.Millisecond)
-		close(released) // before Close: index cannot return earlier
-		held.Close()
-	}()
-	code, out, stderr := sight(t, "", "index", "--db", db, filepath.Join(fixtures, "images", "chelsea.png"))
-	select {
-	case <-released:
-	default:
-		t.Fatal("index returned while the library was still held")
-	}
-	if code != 0 || !strings.Contains(stderr, "waiting for another sight process") || !strings.Contains(out, "1 added") {
-		t.Fatalf("index: exit %d, out %q, stderr %q", code, out, stderr)
+	for _, tc := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"index", "--db", db, filepath.Join(fixtures, "images", "chelsea.png")}, "1 added"},
+		{[]string{"reindex", "--db", db}, "2 files: 2 added"},
+	} {
+		held, err := library.OpenForSearch(context.Background(), db, library.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		released := make(chan struct{})
+		go func() {
+			time.Sleep(400 * time.Millisecond)
+			close(released) // before Close: the command cannot return earlier
+			held.Close()
+		}()
+		code, out, stderr := sight(t, "", tc.args...)
+		select {
+		case <-released:
+		default:
+			t.Fatalf("%s returned while the library was still held", tc.args[0])
+		}
+		if code != 0 || !strings.Contains(stderr, "waiting for another sight process") || !strings.Contains(out, tc.out) {
+			t.Fatalf("%s: exit %d, out %q, stderr %q", tc.args[0], code, out, stderr)
+		}
 	}
 
 	writer, err := library.Open(context.Background(), db, library.Options{})
@@ -267,9 +275,11 @@ func TestIndexWaitsForLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer writer.Close()
-	start := time.Now()
-	code, _, stderr = sight(t, "", "index", "--db", db, filepath.Join(fixtures, "images", "astronaut.jpg"))
-	if code == 0 || strings.Contains(stderr, "waiting") || !strings.Contains(stderr, "write)") || time.Since(start) > 5*time.Second {
-		t.Fatalf("index while a writer holds the library: exit %d after %v, stderr %q", code, time.Since(start), stderr)
+	for _, args := range [][]string{{"index", "--db", db, filepath.Join(fixtures, "images", "astronaut.jpg")}, {"reindex", "--db", db}} {
+		start := time.Now()
+		code, _, stderr := sight(t, "", args...)
+		if code == 0 || strings.Contains(stderr, "waiting") || !strings.Contains(stderr, "write)") || time.Since(start) > 5*time.Second {
+			t.Fatalf("%s while a writer holds the library: exit %d after %v, stderr %q", args[0], code, time.Since(start), stderr)
+		}
 	}
 }

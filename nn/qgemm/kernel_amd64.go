@@ -4,8 +4,6 @@ package qgemm
 
 import "golang.org/x/sys/cpu"
 
-//go:generate sh -c "python3 gen_asm.py > vnni_amd64.s"
-
 // hasVNNI selects the assembly kernels (AVX-512 F, BW and VNNI).
 var hasVNNI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 
