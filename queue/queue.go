@@ -598,7 +598,14 @@ func (q *Queue) bury(ctx context.Context, d *Delivery, why string) error {
 		path = fmt.Sprintf("(message %q)", truncate(string(d.msg.Data()), 200))
 	}
 	note, _ := json.Marshal(DeadLetter{Path: path, Error: why, Attempts: d.Attempt, Time: time.Now().UTC()})
-	key := Job{Path: path}.ID()
+	// One note per message, not per path: a path enqueued again after the
+	// duplicate window and given up on again is a second death, and
+	// Status derives Done from the number of notes.
+	var seq uint64
+	if meta, err := d.msg.Metadata(); err == nil {
+		seq = meta.Sequence.Stream
+	}
+	key := fmt.Sprintf("%s-%d", Job{Path: path}.ID(), seq)
 	q.log.Warn("queue: job given up", "url", q.url, "stream", q.opts.Stream, "path", path, "attempts", d.Attempt, "err", why)
 	if _, err := q.dead.Put(ctx, key, note); err != nil {
 		// Keep the job rather than lose it without a note.
