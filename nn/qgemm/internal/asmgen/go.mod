@@ -1,0 +1,3 @@
+module github.com/sightsearch/sight/nn/qgemm/internal/asmgen
+
+go 1.26.8
