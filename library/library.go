@@ -10,6 +10,7 @@
 //	index/                       the HNSW index (package index/hnsw), derived
 //	index.seq                    the catalog change number the index matches
 //	lock                         held (flock) by the process that writes
+//	lock.wait                    held (shared flock) by writers waiting for lock
 //	uploads/                     images added through the HTTP API
 //
 // # Consistency
@@ -234,9 +235,16 @@ func OpenStore(ctx context.Context, st store.Store, opts Options) (*Library, err
 }
 
 // OpenForSearch opens dir for searching: as a writer when no other process
-// writes it (using the HNSW index), read-only otherwise.
+// writes it (using the HNSW index), read-only otherwise. It also opens
+// read-only, without taking the lock, while a writer waits for it
+// (WaitForLock), so that a steady stream of searches cannot keep the
+// writer out.
 func OpenForSearch(ctx context.Context, dir string, opts Options) (*Library, error) {
 	opts.lockPurpose = LockSearch
+	if !opts.ReadOnly && writerWaiting(dir) {
+		opts.ReadOnly = true
+		return Open(ctx, dir, opts)
+	}
 	l, err := Open(ctx, dir, opts)
 	if errors.Is(err, ErrLocked) {
 		opts.ReadOnly = true
@@ -244,6 +252,13 @@ func OpenForSearch(ctx context.Context, dir string, opts Options) (*Library, err
 	}
 	return l, err
 }
+
+// WaitForLock announces that the caller waits to open dir for writing,
+// held by a search in another process: until release, OpenForSearch in
+// every process opens the library read-only instead of taking its lock, so
+// the lock is free once the searches that hold it finish. Call it after
+// Open failed with a *LockedError, before trying again.
+func WaitForLock(dir string) (release func(), err error) { return announceWriter(dir) }
 
 func (l *Library) loadModel(ctx context.Context) error {
 	stored, ok, err := l.st.Meta(ctx, metaModel)

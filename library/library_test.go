@@ -260,6 +260,52 @@ func TestSecondWriterIsRefused(t *testing.T) {
 	l2.Close()
 }
 
+// TestWaitForLock: while a writer waits (WaitForLock), searches open the
+// library read-only without its lock, so the writer gets in as soon as the
+// search that held it closes; once the writer stops waiting, searches take
+// the lock again.
+func TestWaitForLock(t *testing.T) {
+	ctx := context.Background()
+	db := t.TempDir()
+	openLib(t, db).Close()
+	search := func() *Library {
+		t.Helper()
+		l, err := OpenForSearch(ctx, db, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	held := search()
+	if held.ReadOnly() {
+		t.Fatal("a search of a free library opened read-only")
+	}
+	if _, err := Open(ctx, db, Options{}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("writer while a search holds the lock: %v, want ErrLocked", err)
+	}
+	release, err := WaitForLock(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := search() // starts while the writer waits
+	if !next.ReadOnly() {
+		t.Fatal("a search that started while a writer waits took the lock")
+	}
+	held.Close()
+	w, err := Open(ctx, db, Options{})
+	if err != nil {
+		t.Fatalf("writer after the holding search closed, another search still open: %v", err)
+	}
+	w.Close()
+	next.Close()
+	release()
+	if l := search(); l.ReadOnly() {
+		t.Fatal("a search after the writer stopped waiting opened read-only")
+	} else {
+		l.Close()
+	}
+}
+
 func TestRemove(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()

@@ -44,3 +44,36 @@ func lockDir(dir, purpose string) (*os.File, error) {
 }
 
 func unlockFile(f *os.File) { syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+
+// announceWriter marks that a writer waits for dir's lock: it holds a
+// shared flock on the "lock.wait" file until release. Several writers may
+// wait at once.
+func announceWriter(dir string) (release func(), err error) {
+	path := filepath.Join(dir, "lock.wait")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("library: open %s: %w", path, err)
+	}
+	// Blocking: a search that checks for waiting writers holds the
+	// exclusive lock only for an instant (writerWaiting).
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("library: lock %s: %w", path, err)
+	}
+	return func() { unlockFile(f); f.Close() }, nil
+}
+
+// writerWaiting reports whether a writer announced that it waits for
+// dir's lock (announceWriter).
+func writerWaiting(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, "lock.wait"))
+	if err != nil {
+		return false // no writer ever waited
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return errors.Is(err, syscall.EWOULDBLOCK)
+	}
+	unlockFile(f)
+	return false
+}

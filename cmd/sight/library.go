@@ -125,7 +125,8 @@ func (f *libFlags) openWaiting(ctx context.Context, e *env) (*library.Library, e
 // waitUnlocked runs try, which locks the library in dir for writing, again
 // while it fails because a search in another sight process holds the
 // library, for up to lockWait; a library held by an index run, a server or
-// a reindex fails at once.
+// a reindex fails at once. While it waits, new searches do not take the
+// lock (library.WaitForLock).
 func waitUnlocked(ctx context.Context, e *env, dir string, try func() error) error {
 	deadline := time.Now().Add(lockWait)
 	delay := 50 * time.Millisecond
@@ -140,6 +141,12 @@ func waitUnlocked(ctx context.Context, e *env, dir string, try func() error) err
 		}
 		if !told {
 			fmt.Fprintf(e.stderr, "waiting for another sight process to release %s...\n", dir)
+			// Searches that start from now on leave the lock alone.
+			release, err := library.WaitForLock(dir)
+			if err != nil {
+				return err
+			}
+			defer release()
 		}
 		select {
 		case <-ctx.Done():
