@@ -52,9 +52,13 @@ func (f *libFlags) options(e *env) (string, library.Options, error) {
 		}
 		dir = d
 	}
+	eo, err := f.encoderOptions(e)
+	if err != nil {
+		return "", library.Options{}, err
+	}
 	opts := library.Options{
 		Model:          f.model,
-		EncoderOptions: clip.EncoderOptions{Hub: f.hubOptions(e), Limits: imageio.Limits{MaxPixels: f.maxPixels}},
+		EncoderOptions: eo,
 		Logger:         e.log,
 		UploadsDir:     f.uploads,
 	}

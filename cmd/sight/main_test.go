@@ -97,6 +97,65 @@ func TestEmbedMatchesReference(t *testing.T) {
 	}
 }
 
+// TestPrecisionFlag: --precision bf16 and int8 change the arithmetic (the
+// embeddings differ from fp32's) but keep them close (the tiny model's
+// worst cosines are ~0.99987 for bf16, ~0.9987 for int8 images), for a
+// library too; an unknown precision is a usage error.
+func TestPrecisionFlag(t *testing.T) {
+	embed := func(prec string) [][]float64 {
+		t.Helper()
+		code, out, stderr := sight(t, "", "embed", "--model", tinyModel, "--precision", prec,
+			"--image", filepath.Join(fixtures, "images", "chelsea.png"), "--text", "a photo of a cat")
+		if code != 0 {
+			t.Fatalf("embed --precision %s: exit %d, %s", prec, code, stderr)
+		}
+		var vs [][]float64
+		for _, row := range jsonLines(t, out) {
+			var v []float64
+			for _, x := range row["embedding"].([]any) {
+				v = append(v, x.(float64))
+			}
+			vs = append(vs, v)
+		}
+		return vs
+	}
+	cosine := func(a, b []float64) float64 {
+		var ab, aa, bb float64
+		for i := range a {
+			ab += a[i] * b[i]
+			aa += a[i] * a[i]
+			bb += b[i] * b[i]
+		}
+		return ab / math.Sqrt(aa*bb)
+	}
+	ref := embed("fp32")
+	for _, tc := range []struct {
+		prec string
+		min  float64
+	}{{"bf16", 0.9995}, {"int8", 0.998}} {
+		got := embed(tc.prec)
+		for i := range ref {
+			c := cosine(ref[i], got[i])
+			if c < tc.min || c == 1 {
+				t.Errorf("%s row %d: cosine %.6f to fp32, want in [%g, 1)", tc.prec, i, c, tc.min)
+			}
+		}
+	}
+
+	db := t.TempDir()
+	photo := filepath.Join(fixtures, "images", "rocket.jpg")
+	if code, _, stderr := sight(t, "", "index", "--db", db, "--model", tinyModel, "--precision", "int8", photo, filepath.Join(fixtures, "images", "chelsea.png")); code != 0 {
+		t.Fatalf("index --precision int8: %s", stderr)
+	}
+	code, out, stderr := sight(t, "", "search", "--db", db, "--image", photo, "--format", "paths", "--limit", "1")
+	if abs, _ := filepath.Abs(photo); code != 0 || strings.TrimSpace(out) != abs {
+		t.Fatalf("search by example (fp32) in an int8-indexed library: exit %d, %q %s", code, out, stderr)
+	}
+	if code, _, stderr := sight(t, "", "search", "--db", db, "--precision", "fp16", "a cat"); code != 2 || !strings.Contains(stderr, "--precision") {
+		t.Fatalf("--precision fp16: exit %d, %s", code, stderr)
+	}
+}
+
 func TestTokenize(t *testing.T) {
 	code, out, stderr := sight(t, "", "tokenize", "--model", tinyModel, "a photo of a cat")
 	if code != 0 {
