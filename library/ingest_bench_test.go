@@ -73,12 +73,19 @@ func BenchmarkIngest12MP(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// The encoders share one model: each case sets its precision.
+	defer fast.Model.SetPrecision(clip.FP32)
 	for _, c := range []struct {
 		bs   int
 		enc  *clip.Encoder
+		prec clip.Precision
 		name string
-	}{{8, fast, "batch=8"}, {16, fast, "batch=16"}, {8, fine, "batch=8/fine-decode"}, {8, exact, "batch=8/exact-decode"}} {
+	}{{8, fast, clip.FP32, "batch=8"}, {16, fast, clip.FP32, "batch=16"}, {8, fine, clip.FP32, "batch=8/fine-decode"},
+		{8, exact, clip.FP32, "batch=8/exact-decode"}, {8, fast, clip.BF16, "batch=8/bf16"}, {8, fast, clip.Int8, "batch=8/int8"}} {
 		bs, enc := c.bs, c.enc
+		if err := enc.Model.SetPrecision(c.prec); err != nil {
+			b.Fatal(err)
+		}
 		b.Run(c.name, func(b *testing.B) {
 			pure0, pureCPU0 := pureInference(b, enc, bs, max(n/bs, 2))
 			var sum Summary
