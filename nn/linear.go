@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sightsearch/sight/nn/gemm"
+	"github.com/sightsearch/sight/nn/qgemm"
 )
 
 // Precision selects the arithmetic of a Linear layer's matrix product.
@@ -34,6 +35,22 @@ func (p Precision) String() string {
 		return "int8"
 	}
 	return fmt.Sprintf("Precision(%d)", uint8(p))
+}
+
+// Accelerated reports whether this CPU runs p's products in assembly
+// (AVX2 or AVX-512 for FP32, AVX512_BF16 for BF16, AVX512_VNNI for Int8).
+// Without, they run on portable Go kernels, and a reduced precision is
+// slower than FP32 rather than faster.
+func (p Precision) Accelerated() bool {
+	switch p {
+	case FP32:
+		return gemm.Kernel() != "go"
+	case BF16:
+		return gemm.KernelBF16() != "go"
+	case Int8:
+		return qgemm.Kernel() != "go"
+	}
+	return false
 }
 
 // ParsePrecision parses the names String returns.

@@ -43,6 +43,9 @@ func (m *modelFlags) encoderOptions(e *env) (clip.EncoderOptions, error) {
 	if err != nil {
 		return clip.EncoderOptions{}, usageError{"--precision: " + err.Error()}
 	}
+	if p != clip.FP32 && !p.Accelerated() {
+		fmt.Fprintf(e.stderr, "warning: --precision %s: this CPU lacks the instructions for it (AVX512_BF16 for bf16, AVX512_VNNI for int8), so it runs on portable kernels, slower than fp32\n", p)
+	}
 	return clip.EncoderOptions{
 		Hub:       m.hubOptions(e),
 		Limits:    imageio.Limits{MaxPixels: m.maxPixels},
