@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -121,11 +122,48 @@ func Launch(bin, dir string, n int) (*Cluster, error) {
 	return LaunchOptions(bin, dir, n, Options{})
 }
 
-// LaunchOptions is Launch with options.
+// LaunchOptions is Launch with options. A node that exits while the
+// cluster starts (most likely because another process took one of its
+// ports between choosing and binding it) makes it start the whole cluster
+// again on other ports, up to three times.
 func LaunchOptions(bin, dir string, n int, o Options) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("weaviatetest: cluster of %d nodes", n)
 	}
+	for attempt := 1; ; attempt++ {
+		d := dir
+		if attempt > 1 {
+			d = filepath.Join(dir, fmt.Sprintf("attempt%d", attempt))
+		}
+		c, err := launch(bin, d, n, o)
+		if err == nil || !errors.Is(err, errExited) || attempt == 3 {
+			return c, err
+		}
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// errExited is the error of a node that exited while the cluster started.
+var errExited = errors.New("exited while starting")
+
+// exited returns an error naming a node of c that exited, or nil.
+func (c *Cluster) exited() error {
+	for _, nd := range c.nodes {
+		if nd.cmd == nil || nd.done == nil {
+			continue // not started, or killed on purpose
+		}
+		select {
+		case <-nd.done:
+			return fmt.Errorf("weaviatetest: %s %w (log %s)", nd.name, errExited, nd.log)
+		default:
+		}
+	}
+	return nil
+}
+
+func launch(bin, dir string, n int, o Options) (*Cluster, error) {
 	c := &Cluster{bin: bin, dir: dir, opts: o}
 	used := map[int]bool{}
 	for i := range n {
@@ -173,19 +211,26 @@ func LaunchOptions(bin, dir string, n int, o Options) (*Cluster, error) {
 	return c, nil
 }
 
+// Ports are picked at random below Linux's default ephemeral range
+// (32768-60999), which the kernel hands out as the local ports of outgoing
+// connections: a port picked there can be taken by any connection, of any
+// process, before the node binds it.
+const portLo, portHi = 15000, 32000
+
 // freePort returns a TCP port that was free on 127.0.0.1 a moment ago.
 func freePort(used map[int]bool) (int, error) {
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for range 200 {
+		p := portLo + rand.IntN(portHi-portLo)
+		if used[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
-			return 0, fmt.Errorf("weaviatetest: pick a port: %w", err)
+			continue
 		}
-		p := l.Addr().(*net.TCPAddr).Port
 		l.Close()
-		if !used[p] {
-			used[p] = true
-			return p, nil
-		}
+		used[p] = true
+		return p, nil
 	}
 	return 0, errors.New("weaviatetest: no free port found")
 }
@@ -319,9 +364,10 @@ func (c *Cluster) waitGossip(ctx context.Context, i int) error {
 			conn.Close()
 			return nil
 		}
+		if err := c.exited(); err != nil {
+			return err
+		}
 		select {
-		case <-nd.done:
-			return fmt.Errorf("weaviatetest: %s exited while starting (log %s)", nd.name, nd.log)
 		case <-ctx.Done():
 			return fmt.Errorf("weaviatetest: %s gossip port %s: %w", nd.name, addr, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
@@ -336,10 +382,9 @@ func (c *Cluster) waitNode(ctx context.Context, i int) error {
 	base := fmt.Sprintf("http://127.0.0.1:%d/v1", nd.http)
 	var last string
 	for {
-		select {
-		case <-nd.done:
-			return fmt.Errorf("weaviatetest: %s exited while starting (log %s)", nd.name, nd.log)
-		default:
+		// Any node: the others wait for it forever.
+		if err := c.exited(); err != nil {
+			return err
 		}
 		ok, msg := c.ready(ctx, base)
 		if ok {

@@ -73,3 +73,42 @@ func TestFreePair(t *testing.T) {
 		t.Fatalf("%d ports reserved, want 10 distinct", len(used))
 	}
 }
+
+// TestLaunchRetries: a node that exits while the cluster starts (as when
+// another process took one of its ports) makes Launch start the cluster
+// again instead of waiting for it until the timeout. The binary here is a
+// wrapper that exits at once the first time and runs weaviate-server the
+// second time.
+func TestLaunchRetries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	bin := Binary()
+	if bin == "" {
+		if os.Getenv("SIGHT_REQUIRE_CLUSTER") == "1" {
+			t.Fatal("no weaviate-server binary; SIGHT_REQUIRE_CLUSTER=1 forbids skipping")
+		}
+		t.Skip("no weaviate-server binary")
+	}
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "failed-once")
+	wrapper := filepath.Join(dir, "flaky-weaviate")
+	script := "#!/bin/sh\nif [ ! -e " + marker + " ]; then touch " + marker + "; echo 'bind: address already in use'; exit 1; fi\nexec " + bin + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c, err := Launch(wrapper, filepath.Join(dir, "cluster"), 1)
+	if c != nil {
+		defer c.Close()
+	}
+	if err != nil {
+		t.Fatalf("Launch: %v", err)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatal("the first start did not run")
+	}
+	if d := time.Since(start); d > startTimeout/2 {
+		t.Fatalf("Launch took %v: it waited for the exited node", d)
+	}
+}
