@@ -413,8 +413,10 @@ func (s *Server) handleThumbnail(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleFile serves the original file of an image: only paths the catalog
-// holds for that id, and only while the file still has the stored content
-// size (a replaced file is not served under an old id).
+// holds for that id, and only while the file is as indexed — the size and
+// modification time recorded for the path, the rule by which sight index
+// takes a file as unchanged — so a file replaced or edited since is not
+// served under an old id.
 func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -431,6 +433,10 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 		}
 		st, err := f.Stat()
 		if err != nil || !st.Mode().IsRegular() || st.Size() != im.Size {
+			f.Close()
+			continue
+		}
+		if pe, err := s.lib.Store().LookupPath(r.Context(), p); err != nil || pe.ImageID != id || pe.MTime != st.ModTime().UnixNano() {
 			f.Close()
 			continue
 		}

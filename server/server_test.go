@@ -197,7 +197,14 @@ func testAPI(t *testing.T, lib *library.Library, src, uploads string) {
 	if st != 200 || !bytes.Equal(b, fixture(t, "rocket.jpg")) {
 		t.Fatalf("file: %d", st)
 	}
-	// A replaced file is not served under the old id.
+	// A file edited in place to the same size is not served under the old
+	// id (its modification time moved), nor is a replaced one.
+	edited := fixture(t, "rocket.jpg")
+	edited[len(edited)/2] ^= 0xff
+	os.WriteFile(filepath.Join(src, "rocket.jpg"), edited, 0o644)
+	if st, b = c.do("GET", fmt.Sprintf("/v1/images/%d/file", rocketID), "", nil); st != 404 || errorCode(t, b) != "file_gone" {
+		t.Fatalf("file edited to the same size: %d (%d bytes), want 404 file_gone", st, len(b))
+	}
 	os.WriteFile(filepath.Join(src, "rocket.jpg"), []byte("changed"), 0o644)
 	if st, b = c.do("GET", fmt.Sprintf("/v1/images/%d/file", rocketID), "", nil); st != 404 || errorCode(t, b) != "file_gone" {
 		t.Fatalf("replaced file: %d %s", st, b)
