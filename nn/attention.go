@@ -31,7 +31,8 @@ type AttentionShape struct {
 // head. q, k and v hold [Batch·Seq] rows of Heads·HeadDim values (rows
 // Stride apart), already projected; head h uses columns
 // [h·HeadDim, (h+1)·HeadDim). dst receives [Batch·Seq × Heads·HeadDim]
-// rows (Batch rows with s.Query), heads concatenated. The (sequence,
+// rows (Batch rows with s.Query), heads concatenated; it must not overlap
+// q, k or v, which are read while it is written. The (sequence,
 // head) pairs run in parallel on p (which may be nil); each one is two
 // gemm products. With a Pool it does not allocate.
 func Attention(dst, q, k, v []float32, s AttentionShape, p *Pool) {
