@@ -202,6 +202,13 @@ type Batch struct {
 }
 
 // Skip is a file that could not be indexed.
+// Unchanged reports whether a file of the given size and modification
+// time is, by the rule sight index uses, still the file this entry
+// records: the same size and the same modification time to the nanosecond.
+func (e PathEntry) Unchanged(size int64, mtime time.Time) bool {
+	return e.Size == size && e.MTime == mtime.UnixNano()
+}
+
 type Skip struct {
 	Path   string
 	Size   int64

@@ -408,7 +408,7 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 	pr.size, pr.mtime = st.Size(), st.ModTime()
 	known, err := l.st.LookupPath(ctx, path)
 	haveKnown := err == nil
-	if haveKnown && known.Size == pr.size && known.MTime == pr.mtime.UnixNano() {
+	if haveKnown && known.Unchanged(pr.size, pr.mtime) {
 		pr.same = true
 		return pr
 	}

@@ -415,8 +415,9 @@ func (s *Server) handleThumbnail(w http.ResponseWriter, r *http.Request) error {
 // handleFile serves the original file of an image: only paths the catalog
 // holds for that id, and only while the file is as indexed — the size and
 // modification time recorded for the path, the rule by which sight index
-// takes a file as unchanged — so a file replaced or edited since is not
-// served under an old id.
+// takes a file as unchanged (catalog.PathEntry.Unchanged) — so a file
+// replaced or edited since is not served under an old id. That costs one
+// path lookup in the store per candidate path.
 func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -432,11 +433,16 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		st, err := f.Stat()
-		if err != nil || !st.Mode().IsRegular() || st.Size() != im.Size {
+		if err != nil || !st.Mode().IsRegular() {
 			f.Close()
 			continue
 		}
-		if pe, err := s.lib.Store().LookupPath(r.Context(), p); err != nil || pe.ImageID != id || pe.MTime != st.ModTime().UnixNano() {
+		pe, err := s.lib.Store().LookupPath(r.Context(), p)
+		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
+			f.Close()
+			return err // the store failed: not a reason to say the file is gone
+		}
+		if err != nil || pe.ImageID != id || !pe.Unchanged(st.Size(), st.ModTime()) {
 			f.Close()
 			continue
 		}
