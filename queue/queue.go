@@ -160,8 +160,8 @@ func (j Job) check() error {
 }
 
 // ID returns the job's identity, the hex SHA-256 of its path: its
-// Nats-Msg-Id (a path may hold bytes a header cannot) and its key in the
-// dead-letter bucket.
+// Nats-Msg-Id (a path may hold bytes a header cannot) and the start of its
+// keys in the dead-letter bucket.
 func (j Job) ID() string {
 	h := sha256.Sum256([]byte(j.Path))
 	return hex.EncodeToString(h[:])
@@ -537,10 +537,19 @@ func (d *Delivery) Ack(ctx context.Context) error {
 	return nil
 }
 
-// Retry hands the job back to be delivered again after delay, without
-// counting it as a failure beyond its delivery (a worker stopping, for
-// example).
+// Retry hands the job back to be delivered again after delay (a worker
+// stopping, for example). The hand-back uses up the delivery: the server
+// delivers a message at most MaxDeliver times, so a job handed back at
+// its last delivery is enqueued again as a new message (at once, without
+// the delay), and the old one is removed; were that to fail, it gets a
+// dead-letter note rather than stay in the stream undelivered.
 func (d *Delivery) Retry(delay time.Duration) error {
+	if d.Attempt >= d.q.maxDeliver {
+		// Hand-backs happen as workers stop, their contexts done.
+		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+		defer cancel()
+		return d.q.requeue(ctx, d)
+	}
 	var err error
 	if delay > 0 {
 		err = d.msg.NakWithDelay(delay)
@@ -581,6 +590,25 @@ func (d *Delivery) Fail(ctx context.Context, cause error) (dead bool, err error)
 		return true, d.q.bury(ctx, d, cause.Error())
 	}
 	return false, d.Retry(RetryDelay(d.Attempt))
+}
+
+// requeue publishes d's job again as a new message, with a message id of
+// its own (the job's id is still in the duplicate window), and removes d.
+func (q *Queue) requeue(ctx context.Context, d *Delivery) error {
+	var seq uint64
+	if meta, err := d.msg.Metadata(); err == nil {
+		seq = meta.Sequence.Stream
+	}
+	msg := nats.NewMsg(q.subject)
+	msg.Data = d.msg.Data()
+	msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s-requeued-%d", d.Job.ID(), seq))
+	if _, err := q.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(q.opts.Stream)); err != nil {
+		return q.bury(ctx, d, fmt.Sprintf("handed back at its last delivery and not enqueued again: %v", err))
+	}
+	if err := d.msg.Term(); err != nil {
+		return q.errorf("terminate %s: %w", d.Job.Path, err)
+	}
+	return nil
 }
 
 // DeadLetter is the note left for a job given up on.
@@ -669,7 +697,9 @@ func (q *Queue) KeepAlive(ds []*Delivery) (stop func()) {
 				return
 			case <-t.C:
 				for _, d := range ds {
-					if err := d.InProgress(); err != nil {
+					// Jobs of the batch acked (or handed back) already
+					// answer ErrMsgAlreadyAckd: nothing to keep alive.
+					if err := d.InProgress(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
 						q.log.Warn("queue: keep-alive", "err", err)
 					}
 				}

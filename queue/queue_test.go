@@ -1,12 +1,15 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,22 +233,28 @@ func TestKeepAlive(t *testing.T) {
 	t.Parallel()
 	srv := natstest.Start(t)
 	ctx := context.Background()
-	opts := Options{Stream: "KEEP", AckWait: 2 * time.Second}
+	var logs syncBuffer
+	opts := Options{Stream: "KEEP", AckWait: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	a, b := open(t, srv.URL(), opts), open(t, srv.URL(), opts)
-	if _, err := a.Enqueue(ctx, jobs("k", 3)); err != nil {
+	if _, err := a.Enqueue(ctx, jobs("k", 4)); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := a.Fetch(ctx, 3, time.Second)
-	if err != nil || len(ds) != 3 {
+	ds, err := a.Fetch(ctx, 4, time.Second)
+	if err != nil || len(ds) != 4 {
 		t.Fatalf("fetch: %v %v", ds, err)
 	}
 	stop := a.KeepAlive(ds)
+	// A job of the batch done early is simply no longer kept alive.
+	ackAll(t, ds[:1])
 	if got, err := b.Fetch(ctx, 3, 5*time.Second); err != nil || len(got) != 0 {
 		t.Fatalf("kept jobs delivered again: %v %v", paths(got), err)
 	}
 	stop()
-	ackAll(t, ds)
-	if st := status(t, a); !st.Drained() || st.Done != 3 || st.Redelivered != 0 {
+	if strings.Contains(logs.String(), "keep-alive") {
+		t.Fatalf("keep-alive warned about an acknowledged job:\n%s", logs.String())
+	}
+	ackAll(t, ds[1:])
+	if st := status(t, a); !st.Drained() || st.Done != 4 || st.Redelivered != 0 {
 		t.Fatalf("status: %+v", st)
 	}
 }
@@ -298,6 +307,34 @@ func TestBackpressure(t *testing.T) {
 	res, err := q.Enqueue(cctx, jobs("e", 2))
 	if !errors.Is(err, context.DeadlineExceeded) || res.Added != 0 || !strings.Contains(err.Error(), srv.URL()) {
 		t.Fatalf("enqueue into a full queue without workers: %+v, %v", res, err)
+	}
+}
+
+// TestRetryAtLastDelivery: a job handed back at its last delivery (the
+// server would never deliver that message again) is enqueued again as a
+// new message and delivered, instead of staying in the stream stuck.
+func TestRetryAtLastDelivery(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	q := open(t, srv.URL(), Options{Stream: "LAST", MaxDeliver: 1})
+	if _, err := q.Enqueue(ctx, jobs("l", 1)); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := q.Fetch(ctx, 1, time.Second)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("fetch: %v %v", paths(ds), err)
+	}
+	if err := ds[0].Retry(0); err != nil {
+		t.Fatal(err)
+	}
+	again, err := q.Fetch(ctx, 1, 2*time.Second)
+	if err != nil || len(again) != 1 || again[0].Job != ds[0].Job || again[0].Attempt != 1 {
+		t.Fatalf("refetch after a hand-back at the last delivery: %v %v", paths(again), err)
+	}
+	ackAll(t, again)
+	if st := status(t, q); !st.Drained() || st.Dead != 0 || st.Stuck != 0 {
+		t.Fatalf("status: %+v", st)
 	}
 }
 
@@ -481,4 +518,22 @@ func FuzzJob(f *testing.F) {
 			t.Fatalf("ID(%q) = %q", data, id)
 		}
 	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -111,7 +111,9 @@ type Status struct {
 	// once.
 	Redelivered int `json:"redelivered"`
 	// Done counts the jobs workers acknowledged since the queue was
-	// created (jobs purged by hand included).
+	// created (jobs purged by hand included, and once more each job handed
+	// back at its last delivery, which is enqueued again: see
+	// Delivery.Retry).
 	Done uint64 `json:"done"`
 	// Dead counts the jobs given up on (see DeadLetters).
 	Dead int `json:"dead"`
