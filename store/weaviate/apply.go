@@ -127,6 +127,12 @@ func (s *Store) Apply(ctx context.Context, b catalog.Batch) (catalog.Result, err
 		}
 		final[e.Path] = e
 	}
+	// An image that lost a path but ends this batch owning another is no
+	// orphan, whatever a replica that has not seen the batch's paths yet
+	// answers dropOrphans.
+	for _, id := range owner {
+		delete(touched, id)
+	}
 
 	if err := s.put(ctx, "store images", objs); err != nil {
 		return res, err
