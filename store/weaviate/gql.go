@@ -164,12 +164,18 @@ func (s *Store) query(ctx context.Context, what, section, class, q string, out a
 	})
 }
 
-// get runs a Get query on class with arguments args. Lookups (not vector
-// searches) of a replicated collection read at Options.ReadConsistency.
+// get runs a lookup, a Get query on class with arguments args; in a
+// replicated collection it reads at Options.ReadConsistency.
 func (s *Store) get(ctx context.Context, what, class, args, fields string, out any) error {
-	if s.opts.Replication > 1 && !strings.Contains(args, "nearVector:") {
+	if s.opts.Replication > 1 {
 		args = strings.TrimPrefix(args+", consistencyLevel:"+s.read, ", ")
 	}
+	return s.getQuery(ctx, what, class, args, fields, out)
+}
+
+// getQuery runs a Get query on class with arguments args as they are: for
+// vector searches, which take no consistency level.
+func (s *Store) getQuery(ctx context.Context, what, class, args, fields string, out any) error {
 	if args != "" {
 		args = "(" + args + ")"
 	}

@@ -64,7 +64,7 @@ func (s *Store) Search(ctx context.Context, q []float32, k int, f catalog.Filter
 		}
 		var objs []imageObj
 		fields := strings.Replace(imageFields, "_additional { id }", "_additional { id distance }", 1)
-		if err := s.get(ctx, "search", s.images, args, fields, &objs); err != nil {
+		if err := s.getQuery(ctx, "search", s.images, args, fields, &objs); err != nil {
 			return nil, err
 		}
 		found, err := s.keep(ctx, objs, f, needPaths, excl, k)
