@@ -235,16 +235,11 @@ func OpenStore(ctx context.Context, st store.Store, opts Options) (*Library, err
 }
 
 // OpenForSearch opens dir for searching: as a writer when no other process
-// writes it (using the HNSW index), read-only otherwise. It also opens
-// read-only, without taking the lock, while a writer waits for it
-// (WaitForLock), so that a steady stream of searches cannot keep the
-// writer out.
+// writes it (using the HNSW index), read-only otherwise. A search does not
+// take the lock while a writer waits for it (WaitForLock), so that a
+// steady stream of searches cannot keep the writer out.
 func OpenForSearch(ctx context.Context, dir string, opts Options) (*Library, error) {
 	opts.lockPurpose = LockSearch
-	if !opts.ReadOnly && writerWaiting(dir) {
-		opts.ReadOnly = true
-		return Open(ctx, dir, opts)
-	}
 	l, err := Open(ctx, dir, opts)
 	if errors.Is(err, ErrLocked) {
 		opts.ReadOnly = true
@@ -257,8 +252,11 @@ func OpenForSearch(ctx context.Context, dir string, opts Options) (*Library, err
 // held by a search in another process: until release, OpenForSearch in
 // every process opens the library read-only instead of taking its lock, so
 // the lock is free once the searches that hold it finish. Call it after
-// Open failed with a *LockedError, before trying again.
-func WaitForLock(dir string) (release func(), err error) { return announceWriter(dir) }
+// Open failed with a *LockedError, before trying again. It reports false
+// (and release does nothing) when the announcement could not be made this
+// time, because another writer waits already or a search was just
+// checking: call it again on the next try.
+func WaitForLock(dir string) (release func(), ok bool, err error) { return announceWriter(dir) }
 
 func (l *Library) loadModel(ctx context.Context) error {
 	stored, ok, err := l.st.Meta(ctx, metaModel)

@@ -283,9 +283,13 @@ func TestWaitForLock(t *testing.T) {
 	if _, err := Open(ctx, db, Options{}); !errors.Is(err, ErrLocked) {
 		t.Fatalf("writer while a search holds the lock: %v, want ErrLocked", err)
 	}
-	release, err := WaitForLock(db)
-	if err != nil {
-		t.Fatal(err)
+	release, ok, err := WaitForLock(db)
+	if err != nil || !ok {
+		t.Fatalf("WaitForLock: %v %v", ok, err)
+	}
+	// A second waiting writer finds the announcement made.
+	if _, ok, err := WaitForLock(db); err != nil || ok {
+		t.Fatalf("second WaitForLock: %v %v, want not announced", ok, err)
 	}
 	next := search() // starts while the writer waits
 	if !next.ReadOnly() {

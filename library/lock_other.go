@@ -25,9 +25,10 @@ func lockDir(dir, purpose string) (*os.File, error) {
 
 func unlockFile(f *os.File) { os.Remove(f.Name()) }
 
-// announceWriter does nothing without flock: searches do not hold the
-// lock file there.
-func announceWriter(dir string) (release func(), err error) { return func() {}, nil }
+// announceWriter does nothing without flock: there a search holds the
+// lock file like a writer, and a stream of searches can still keep a
+// writer out.
+func announceWriter(dir string) (release func(), ok bool, err error) { return func() {}, true, nil }
 
 // writerWaiting reports false without flock.
 func writerWaiting(dir string) bool { return false }

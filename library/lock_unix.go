@@ -16,6 +16,9 @@ import (
 // lock file records the holder's pid and purpose for the *LockedError of
 // the next one.
 func lockDir(dir, purpose string) (*os.File, error) {
+	if purpose == LockSearch && writerWaiting(dir) {
+		return nil, &LockedError{Dir: dir, Purpose: "a writer waits"}
+	}
 	path := filepath.Join(dir, "lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -45,22 +48,26 @@ func lockDir(dir, purpose string) (*os.File, error) {
 
 func unlockFile(f *os.File) { syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
 
-// announceWriter marks that a writer waits for dir's lock: it holds a
-// shared flock on the "lock.wait" file until release. Several writers may
-// wait at once.
-func announceWriter(dir string) (release func(), err error) {
+// announceWriter marks that a writer waits for dir's lock: it holds an
+// exclusive flock on the "lock.wait" file until release. Searches probe
+// that file with shared locks (writerWaiting), which do not conflict with
+// one another. ok is false when the lock is taken, by another waiting
+// writer (whose announcement serves this one too) or by a search probing
+// at this instant.
+func announceWriter(dir string) (release func(), ok bool, err error) {
 	path := filepath.Join(dir, "lock.wait")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("library: open %s: %w", path, err)
+		return nil, false, fmt.Errorf("library: open %s: %w", path, err)
 	}
-	// Blocking: a search that checks for waiting writers holds the
-	// exclusive lock only for an instant (writerWaiting).
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("library: lock %s: %w", path, err)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return func() {}, false, nil
+		}
+		return nil, false, fmt.Errorf("library: lock %s: %w", path, err)
 	}
-	return func() { unlockFile(f); f.Close() }, nil
+	return func() { unlockFile(f); f.Close() }, true, nil
 }
 
 // writerWaiting reports whether a writer announced that it waits for
@@ -71,7 +78,7 @@ func writerWaiting(dir string) bool {
 		return false // no writer ever waited
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
 		return errors.Is(err, syscall.EWOULDBLOCK)
 	}
 	unlockFile(f)

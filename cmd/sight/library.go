@@ -134,6 +134,7 @@ func (f *libFlags) openWaiting(ctx context.Context, e *env) (*library.Library, e
 func waitUnlocked(ctx context.Context, e *env, dir string, try func() error) error {
 	deadline := time.Now().Add(lockWait)
 	delay := 50 * time.Millisecond
+	announced := false
 	for told := false; ; told = true {
 		err := try()
 		var le *library.LockedError
@@ -145,12 +146,15 @@ func waitUnlocked(ctx context.Context, e *env, dir string, try func() error) err
 		}
 		if !told {
 			fmt.Fprintf(e.stderr, "waiting for another sight process to release %s...\n", dir)
+		}
+		if !announced {
 			// Searches that start from now on leave the lock alone.
-			release, err := library.WaitForLock(dir)
+			release, ok, err := library.WaitForLock(dir)
 			if err != nil {
 				return err
 			}
 			defer release()
+			announced = ok
 		}
 		select {
 		case <-ctx.Done():
