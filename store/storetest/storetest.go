@@ -13,6 +13,7 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -110,8 +111,9 @@ func hashOf(seed string) []byte {
 	return h[:]
 }
 
-// unitVector returns a random unit vector.
-func unitVector(r *rand.Rand, dim int) []float32 {
+// UnitVector returns a random unit vector (normal components, normalised
+// in float64).
+func UnitVector(r *rand.Rand, dim int) []float32 {
 	v := make([]float32, dim)
 	var n float64
 	for i := range v {
@@ -139,7 +141,7 @@ func makeImage(r *rand.Rand, i int, paths ...string) catalog.Image {
 		Height: 80 + 40*(i%7),
 		Camera: fmt.Sprintf("Camera %d", i%3),
 		Model:  []string{"clip-a", "clip-b"}[i%2],
-		Vector: unitVector(r, Dim),
+		Vector: UnitVector(r, Dim),
 		Paths:  paths,
 		// Nanoseconds far above 2^53, spread over the years.
 		MTime: time.Unix(1_500_000_000+int64(i)*3_000_000, int64(123_456_789+i)),
@@ -264,7 +266,7 @@ func testSameHashOtherPath(t *testing.T, ctx context.Context, s store.Store) {
 	id := apply(t, ctx, s, catalog.Batch{Images: []catalog.Image{im}}).IDs[0]
 	dup := im
 	dup.Paths = []string{"/two/x.jpg"}
-	dup.Vector = unitVector(r, Dim) // ignored: the content is known
+	dup.Vector = UnitVector(r, Dim) // ignored: the content is known
 	res := apply(t, ctx, s, catalog.Batch{Images: []catalog.Image{dup}})
 	if res.IDs[0] != id || res.New[0] {
 		t.Fatalf("same hash again: id %d new %v; want %d, false", res.IDs[0], res.New[0], id)
@@ -457,23 +459,26 @@ func dot(a, b []float32) float64 {
 
 // bruteForce is the reference search.
 func bruteForce(q []float32, k int, f catalog.Filter, exclude []int64, vecs map[int64][]float32, ims map[int64]catalog.Image) []store.Found {
+	return BruteForce(q, k, vecs, func(id int64) bool { return !slices.Contains(exclude, id) && f.Matches(ims[id]) })
+}
+
+// BruteForce returns the k vectors of vecs most similar to q (dot
+// product, summed in float64) among those keep accepts (keep may be nil),
+// best first, ties by ascending id: an exact reference for searches.
+func BruteForce(q []float32, k int, vecs map[int64][]float32, keep func(id int64) bool) []store.Found {
 	var all []store.Found
 	for id, v := range vecs {
-		if slices.Contains(exclude, id) || !f.Matches(ims[id]) {
-			continue
+		if keep == nil || keep(id) {
+			all = append(all, store.Found{ID: id, Score: float32(dot(q, v))})
 		}
-		all = append(all, store.Found{ID: id, Score: float32(dot(q, v))})
 	}
 	slices.SortFunc(all, func(a, b store.Found) int {
-		if a.Score > b.Score {
-			return -1
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
 		}
-		if a.Score < b.Score {
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.ID, b.ID)
 	})
-	return all[:min(k, len(all))]
+	return all[:min(max(k, 0), len(all))]
 }
 
 func testSearch(t *testing.T, ctx context.Context, s store.Store) {
@@ -519,7 +524,7 @@ func testSearch(t *testing.T, ctx context.Context, s store.Store) {
 		}
 		t.Run(fc.name, func(t *testing.T) {
 			for qi := range 4 {
-				q := unitVector(r, Dim)
+				q := UnitVector(r, Dim)
 				if qi == 3 {
 					q = vecs[ids[7]] // a stored vector: itself first unless filtered out
 				}
@@ -552,7 +557,7 @@ func testSearch(t *testing.T, ctx context.Context, s store.Store) {
 
 func testSearchEmpty(t *testing.T, ctx context.Context, s store.Store) {
 	r := rand.New(rand.NewPCG(17, 18))
-	got, err := s.Search(ctx, unitVector(r, Dim), 10, catalog.Filter{}, nil)
+	got, err := s.Search(ctx, UnitVector(r, Dim), 10, catalog.Filter{}, nil)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("Search of an empty store = %v, %v", got, err)
 	}
@@ -624,7 +629,7 @@ func testRemoveImage(t *testing.T, ctx context.Context, s store.Store) {
 	_, err = s.LookupHash(ctx, makeImage(r, 1).Hash)
 	notFound(t, "LookupHash after RemoveImage", err)
 	notFound(t, "RemoveImage twice", s.RemoveImage(ctx, id))
-	got, err := s.Search(ctx, unitVector(r, Dim), 10, catalog.Filter{}, nil)
+	got, err := s.Search(ctx, UnitVector(r, Dim), 10, catalog.Filter{}, nil)
 	if err != nil || len(got) != 1 || got[0].ID != res.IDs[1] {
 		t.Fatalf("Search after RemoveImage = %v, %v; want only %d", got, err, res.IDs[1])
 	}

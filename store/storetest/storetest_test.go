@@ -21,30 +21,18 @@ func (c catStore) SetMeta(_ context.Context, key, value string) error {
 }
 
 func (c catStore) Search(ctx context.Context, q []float32, k int, f catalog.Filter, exclude []int64) ([]store.Found, error) {
-	var all []store.Found
+	vecs := map[int64][]float32{}
 	err := c.EachVector(ctx, func(id int64, v []float32) error {
 		if slices.Contains(exclude, id) {
 			return nil
 		}
 		im, err := c.Image(ctx, id)
-		if err != nil {
-			return err
+		if err == nil && f.Matches(im) {
+			vecs[id] = slices.Clone(v)
 		}
-		if f.Matches(im) {
-			all = append(all, store.Found{ID: id, Score: float32(dot(q, v))})
-		}
-		return nil
+		return err
 	})
-	slices.SortFunc(all, func(a, b store.Found) int {
-		if a.Score > b.Score {
-			return -1
-		}
-		if a.Score < b.Score {
-			return 1
-		}
-		return 0
-	})
-	return all[:min(max(k, 0), len(all))], err
+	return BruteForce(q, k, vecs, nil), err
 }
 
 // TestCatalogReference runs the suite on the catalog, the reference of

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"github.com/sightsearch/sight/catalog"
 	"github.com/sightsearch/sight/internal/weaviatetest"
 	"github.com/sightsearch/sight/store"
+	"github.com/sightsearch/sight/store/storetest"
 )
 
 // testWriter sends log lines to t.Log.
@@ -28,19 +28,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func unit(r *rand.Rand, dim int) []float32 {
-	v := make([]float32, dim)
-	var n float64
-	for i := range v {
-		x := r.NormFloat64()
-		v[i], n = float32(x), n+x*x
-	}
-	for i := range v {
-		v[i] = float32(float64(v[i]) / math.Sqrt(n))
-	}
-	return v
-}
-
 // images returns n images numbered from first, one path each.
 func images(r *rand.Rand, prefix string, first, n, dim int) []catalog.Image {
 	var ims []catalog.Image
@@ -48,7 +35,7 @@ func images(r *rand.Rand, prefix string, first, n, dim int) []catalog.Image {
 		h := sha256.Sum256([]byte(fmt.Sprintf("%s %d", prefix, i)))
 		ims = append(ims, catalog.Image{
 			Hash: h[:], Size: int64(i + 1), Format: "jpeg", Width: 64, Height: 48, Model: "m",
-			Vector: unit(r, dim), Paths: []string{fmt.Sprintf("/%s/%04d.jpg", prefix, i)},
+			Vector: storetest.UnitVector(r, dim), Paths: []string{fmt.Sprintf("/%s/%04d.jpg", prefix, i)},
 			MTime: time.Unix(1_700_000_000, int64(i)),
 		})
 	}
@@ -122,7 +109,7 @@ func testFailover(t *testing.T, c *weaviatetest.Cluster) {
 	var qs [][]float32
 	var top [][]int64
 	for range queries {
-		q := unit(r, dim)
+		q := storetest.UnitVector(r, dim)
 		got, err := s.Search(ctx, q, 10, catalog.Filter{}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -295,22 +282,5 @@ func testFailover(t *testing.T, c *weaviatetest.Cluster) {
 
 // bruteTop returns the ids of the k vectors most similar to q.
 func bruteTop(q []float32, k int, vecs map[int64][]float32) []int64 {
-	var all []store.Found
-	for id, v := range vecs {
-		var d float64
-		for j := range v {
-			d += float64(v[j]) * float64(q[j])
-		}
-		all = append(all, store.Found{ID: id, Score: float32(d)})
-	}
-	slices.SortFunc(all, func(a, b store.Found) int {
-		if a.Score > b.Score {
-			return -1
-		}
-		if a.Score < b.Score {
-			return 1
-		}
-		return 0
-	})
-	return ids(all[:min(k, len(all))])
+	return ids(storetest.BruteForce(q, k, vecs, nil))
 }

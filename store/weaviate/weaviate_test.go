@@ -90,7 +90,7 @@ func testSearchScan(t *testing.T, c *weaviatetest.Cluster) {
 		{catalog.Filter{PathGlob: "/none/*"}, 3, nil},
 	} {
 		for range 3 {
-			q := unit(r, 8)
+			q := storetest.UnitVector(r, 8)
 			got, err := s.Search(ctx, q, tc.k, tc.f, nil)
 			if err != nil {
 				t.Fatal(err)
