@@ -1,6 +1,7 @@
 package library
 
 import (
+	"context"
 	"testing"
 
 	"github.com/sightsearch/sight/store"
@@ -8,9 +9,14 @@ import (
 )
 
 // TestEmbeddedStoreConformance runs the store conformance suite, which the
-// Weaviate store passes too, on the embedded store (catalog and HNSW index).
+// Weaviate store passes too, on the embedded store (catalog and HNSW index)
+// as OpenEmbedded opens it, lock and dimension check included.
 func TestEmbeddedStoreConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dim int) store.Store {
-		return newLocalStore(t, dim) // the suite closes it
+		s, err := OpenEmbedded(context.Background(), t.TempDir(), EmbeddedOptions{Dim: dim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s // the suite closes it
 	})
 }
