@@ -23,8 +23,9 @@ type Worker struct {
 	Started time.Time `json:"started"`
 	// Seen is the time of the worker's last beat.
 	Seen time.Time `json:"seen"`
-	// Done counts the jobs the worker acknowledged, Failed those it
-	// handed back or gave up on.
+	// Done counts the jobs the worker acknowledged; Failed those it handed
+	// back or failed, and those of each index run that failed (a batch
+	// retried in hand while the store is down counts on each try).
 	Done   int64 `json:"done"`
 	Failed int64 `json:"failed"`
 	// InHand is the size of the batch the worker holds.

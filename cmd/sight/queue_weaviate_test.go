@@ -135,9 +135,10 @@ func TestQueueThroughputWeaviate(t *testing.T) {
 }
 
 // TestQueueWorkerSurvivesStoreOutage: while the store is down, a worker
-// hands its batches back to be retried later (nak with delay) instead of
-// acknowledging or losing them; once the store is back, every image ends up
-// in it exactly once and no job is dead.
+// keeps the batch in hand and retries it, instead of acknowledging, losing
+// or failing its jobs (with one delivery per job, failing would bury them);
+// once the store is back, every image ends up in it exactly once and no
+// job is dead.
 func TestQueueWorkerSurvivesStoreOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a Weaviate node, a nats-server and a worker process")
@@ -145,7 +146,10 @@ func TestQueueWorkerSurvivesStoreOutage(t *testing.T) {
 	cluster := weaviatetest.Start(t, 1)
 	srv := natstest.Start(t)
 	ctx := context.Background()
-	q, err := queue.Open(ctx, srv.URL(), queue.Options{})
+	// One delivery per job: a worker that failed the jobs of a batch the
+	// store refused would bury them at once. It keeps the batch in hand
+	// and retries instead.
+	q, err := queue.Open(ctx, srv.URL(), queue.Options{MaxDeliver: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

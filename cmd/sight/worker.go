@@ -289,9 +289,10 @@ type worker struct {
 	grace      time.Duration
 	state      *workerState
 	sum        struct{ added, duplicates, unchanged, skipped int } // over the worker's life
-	// pause is how long to wait before the next fetch after a batch
-	// failed: while the store is down, the worker does not cycle the whole
-	// queue through failed deliveries (each counts toward MaxDeliver).
+	// pause is how long to wait before retrying a failed index run, and
+	// before the next fetch after a batch failed for good: while the store
+	// is down, the worker neither hammers it nor cycles the queue through
+	// failed deliveries (each counts toward MaxDeliver).
 	pause time.Duration
 }
 
@@ -412,21 +413,51 @@ func (w *worker) run(ctx context.Context, ds []*queue.Delivery) {
 	}
 }
 
+// storeRetryFor is how long a worker keeps retrying a batch whose index
+// run failed (the store is down or refuses writes) before it fails the
+// jobs, which uses up their deliveries.
+const storeRetryFor = 10 * time.Minute
+
 // index runs the library's ingest over ds's files and settles them: acked
 // when the store confirmed the run (a file that is not an image is done
-// too: a skip), handed back when the worker is stopping, failed (retried
-// later, or dead at the last delivery) on a store error.
+// too: a skip), handed back when the worker is stopping. A run that fails
+// (the store, not the files: those are skips) is retried with the batch
+// kept in hand, pausing between tries, for up to storeRetryFor: a store
+// outage is no fault of the jobs, and failing them would use up their
+// deliveries and bury healthy jobs during an outage of a few minutes.
+// Past that, the jobs fail (retried later, or dead at the last delivery).
 func (w *worker) index(ctx, ictx context.Context, ds []*queue.Delivery) {
 	paths := make([]string, len(ds))
 	for i, d := range ds {
 		paths[i] = d.Job.Path
 	}
-	if ictx.Err() != nil { // stopping, grace over
-		w.handBack(ds)
-		return
+	var sum library.Summary
+	var err error
+	var failing time.Time // since when the runs fail
+	for {
+		if ictx.Err() != nil { // stopping, grace over
+			w.handBack(ds)
+			return
+		}
+		sum, err = w.lib.Index(ictx, paths, library.IndexOptions{BatchSize: w.modelBatch, Workers: w.workers,
+			Stdin: strings.NewReader(""), NoAloneTiming: true})
+		if err == nil || ictx.Err() != nil {
+			break
+		}
+		if failing.IsZero() {
+			failing = time.Now()
+		}
+		w.state.update(func(s *queue.Worker) { s.Failed += int64(len(ds)) })
+		if time.Since(failing) >= storeRetryFor {
+			break
+		}
+		w.pause = min(max(2*w.pause, queue.RetryDelay(1)), maxPause)
+		w.e.log.Warn("worker: index failed; retrying the batch in hand", "files", len(paths), "first", paths[0], "pause", w.pause, "err", err)
+		select {
+		case <-ictx.Done():
+		case <-time.After(w.pause):
+		}
 	}
-	sum, err := w.lib.Index(ictx, paths, library.IndexOptions{BatchSize: w.modelBatch, Workers: w.workers,
-		Stdin: strings.NewReader(""), NoAloneTiming: true})
 	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	switch {
@@ -451,7 +482,7 @@ func (w *worker) index(ctx, ictx context.Context, ds []*queue.Delivery) {
 	case ictx.Err() != nil:
 		w.handBack(ds)
 	default:
-		w.e.log.Error("worker: index", "files", len(paths), "first", paths[0], "err", err)
+		w.e.log.Error("worker: index", "files", len(paths), "first", paths[0], "failing for", time.Since(failing), "err", err)
 		for _, d := range ds {
 			dead, ferr := d.Fail(settle, fmt.Errorf("index %s: %w", d.Job.Path, err))
 			if ferr != nil {
@@ -461,8 +492,6 @@ func (w *worker) index(ctx, ictx context.Context, ds []*queue.Delivery) {
 				w.e.log.Error("worker: job given up", "path", d.Job.Path, "attempts", d.Attempt)
 			}
 		}
-		w.state.update(func(s *queue.Worker) { s.Failed += int64(len(ds)) })
-		w.pause = min(max(2*w.pause, queue.RetryDelay(1)), maxPause)
 	}
 }
 
