@@ -151,7 +151,7 @@ var errExited = errors.New("exited while starting")
 // exited returns an error naming a node of c that exited, or nil.
 func (c *Cluster) exited() error {
 	for _, nd := range c.nodes {
-		if nd.cmd == nil || nd.done == nil {
+		if nd.cmd == nil {
 			continue // not started, or killed on purpose
 		}
 		select {
@@ -444,9 +444,6 @@ func (c *Cluster) ready(ctx context.Context, base string) (bool, string) {
 	}
 	return true, ""
 }
-
-// Size returns the number of nodes.
-func (c *Cluster) Size() int { return len(c.nodes) }
 
 // URL returns the cluster's address for store/weaviate.Open:
 // weaviate://127.0.0.1:p1,127.0.0.1:p2,...
