@@ -471,7 +471,9 @@ type Delivery struct {
 // deadline (at most maxWait, 5 s when 0), then takes up to n-1 more among
 // those waiting, without waiting for more. It returns no jobs and no error
 // when none came in time. A message that is not a valid job is set aside as
-// dead and not returned.
+// dead and not returned. Jobs enqueued a moment before may be left for the
+// next Fetch even when n allows them: the server counts new jobs for the
+// workers asynchronously.
 func (q *Queue) Fetch(ctx context.Context, n int, maxWait time.Duration) ([]*Delivery, error) {
 	if n <= 0 {
 		n = 1

@@ -55,6 +55,27 @@ func paths(ds []*Delivery) []string {
 	return ps
 }
 
+// fetchN fetches until it holds n jobs or wait has passed. A single Fetch
+// may return fewer than it could: the server counts jobs enqueued a moment
+// ago asynchronously, and Fetch does not wait for those beyond the first.
+func fetchN(t *testing.T, q *Queue, n int, wait time.Duration) ([]*Delivery, error) {
+	t.Helper()
+	var ds []*Delivery
+	deadline := time.Now().Add(wait)
+	for len(ds) < n {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		got, err := q.Fetch(context.Background(), n-len(ds), left)
+		ds = append(ds, got...)
+		if err != nil {
+			return ds, err
+		}
+	}
+	return ds, nil
+}
+
 func ackAll(t *testing.T, ds []*Delivery) {
 	t.Helper()
 	for _, d := range ds {
@@ -82,7 +103,7 @@ func TestEnqueueFetchAck(t *testing.T) {
 	if d, err := q.Drained(ctx); err != nil || d {
 		t.Fatalf("Drained with 5 queued = %v, %v", d, err)
 	}
-	ds, err := q.Fetch(ctx, 10, time.Second)
+	ds, err := fetchN(t, q, 5, 5*time.Second)
 	if err != nil || len(ds) != 5 {
 		t.Fatalf("fetch: %d jobs, %v", len(ds), err)
 	}
@@ -101,7 +122,7 @@ func TestEnqueueFetchAck(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	again, err := q.Fetch(ctx, 10, 2*time.Second)
+	again, err := fetchN(t, q, 2, 5*time.Second)
 	if err != nil || len(again) != 2 || again[0].Attempt != 2 || again[1].Attempt != 2 {
 		t.Fatalf("refetch: %v %v", again, err)
 	}
@@ -156,7 +177,7 @@ func TestDedupe(t *testing.T) {
 			t.Fatalf("%s: %+v, %v; want %d added, %d duplicates", s.name, res, err, s.added, s.dup)
 		}
 		if s.ack {
-			ds, err := q.Fetch(ctx, 100, time.Second)
+			ds, err := fetchN(t, q, 6, 5*time.Second)
 			if err != nil || len(ds) != 6 {
 				t.Fatalf("%s: fetched %d, %v", s.name, len(ds), err)
 			}
@@ -167,7 +188,7 @@ func TestDedupe(t *testing.T) {
 		t.Fatalf("status: %+v", st)
 	}
 	// Paths come back byte for byte.
-	ds, err := q.Fetch(ctx, 3, time.Second)
+	ds, err := fetchN(t, q, 3, 5*time.Second)
 	if p := paths(ds); err != nil || len(p) != 3 || p[0] != "/bad\xff\xfd.jpg" || p[1] != "/bad\xff\xfe.jpg" || p[2] != "/x.png" {
 		t.Fatalf("fetched %q, %v", p, err)
 	}
@@ -202,12 +223,12 @@ func TestRedeliveryAfterAckWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Now()
-	held, err := a.Fetch(ctx, 2, time.Second)
+	held, err := fetchN(t, a, 2, 5*time.Second)
 	if err != nil || len(held) != 2 {
 		t.Fatalf("a fetch: %v %v", held, err)
 	}
 	a.nc.Close() // a dies without acking
-	got, err := b.Fetch(ctx, 4, 4*time.Second)
+	got, err := fetchN(t, b, 2, 4*time.Second)
 	if err != nil || len(got) == 0 {
 		t.Fatalf("b got nothing after AckWait: %v", err)
 	}
@@ -239,7 +260,7 @@ func TestKeepAlive(t *testing.T) {
 	if _, err := a.Enqueue(ctx, jobs("k", 4)); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := a.Fetch(ctx, 4, time.Second)
+	ds, err := fetchN(t, a, 4, 5*time.Second)
 	if err != nil || len(ds) != 4 {
 		t.Fatalf("fetch: %v %v", ds, err)
 	}
@@ -358,7 +379,7 @@ func TestFailAndDeadLetters(t *testing.T) {
 		}
 	}
 	q.nc.Flush()
-	ds, err := q.Fetch(ctx, 5, time.Second)
+	ds, err := fetchN(t, q, 1, 5*time.Second)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("fetch: %v %v", paths(ds), err)
 	}
@@ -366,7 +387,7 @@ func TestFailAndDeadLetters(t *testing.T) {
 	if dead, err := ds[0].Fail(ctx, errors.New("store down")); dead || err != nil {
 		t.Fatalf("first failure: dead %v, %v", dead, err)
 	}
-	ds, err = q.Fetch(ctx, 5, 5*time.Second)
+	ds, err = fetchN(t, q, 1, 6*time.Second)
 	if err != nil || len(ds) != 1 || ds[0].Attempt != 2 {
 		t.Fatalf("retry: %v %v", ds, err)
 	}
@@ -536,4 +557,37 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestCountsRightAfterEnqueue: a job is queued as soon as Enqueue returns,
+// although the server counts it for the consumer a moment later.
+func TestCountsRightAfterEnqueue(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	q := open(t, srv.URL(), Options{Stream: "COUNTS"})
+	const rounds = 100
+	for i := range rounds {
+		if _, err := q.Enqueue(ctx, []Job{{Path: fmt.Sprintf("/c/%d.jpg", i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := q.Drained(ctx); err != nil || d {
+			t.Fatalf("round %d: Drained right after Enqueue = %v, %v", i, d, err)
+		}
+		// Every other round, a job is taken and done.
+		if i%2 == 1 {
+			ds, err := fetchN(t, q, 1, 5*time.Second)
+			if err != nil || len(ds) != 1 {
+				t.Fatalf("round %d: fetch %v, %v", i, paths(ds), err)
+			}
+			ackAll(t, ds)
+		}
+		if _, err := q.Enqueue(ctx, []Job{{Path: fmt.Sprintf("/c/%d-b.jpg", i)}}); err != nil {
+			t.Fatal(err)
+		}
+		st := status(t, q)
+		if want := uint64(2*(i+1) - (i+1)/2); st.Queued != want || st.Stuck != 0 || st.InFlight != 0 {
+			t.Fatalf("round %d: %+v, want %d queued", i, st, want)
+		}
+	}
 }

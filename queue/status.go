@@ -132,14 +132,35 @@ type Status struct {
 func (s Status) Drained() bool { return s.Queued == 0 && s.InFlight == 0 }
 
 // Drained reports whether the queue holds no job, neither waiting nor in
-// a worker's hands: Status().Drained() for one request instead of Status's
-// five or more, for polling.
+// a worker's hands: Status().Drained() for two requests instead of
+// Status's five or more, for polling.
 func (q *Queue) Drained(ctx context.Context) (bool, error) {
-	ci, err := q.cons.Info(ctx)
+	queued, ci, _, err := q.counts(ctx)
 	if err != nil {
-		return false, q.errorf("consumer info: %w", err)
+		return false, err
 	}
-	return ci.NumPending == 0 && ci.NumAckPending == 0, nil
+	return queued == 0 && ci.NumAckPending == 0, nil
+}
+
+// counts reads the consumer's and the stream's state. The consumer's count
+// of jobs waiting lags the stream: the server counts new messages for its
+// consumers asynchronously, after it has confirmed them to the publisher.
+// So a job enqueued a moment ago is counted as waiting from the stream's
+// last sequence, which every message stored after the consumer's last
+// delivery raised (a work queue removes a message only once delivered, or
+// by a purge, which moves the consumer past it). The consumer is read
+// first, so that a job confirmed before the call is never missed.
+func (q *Queue) counts(ctx context.Context) (queued uint64, ci *jetstream.ConsumerInfo, si *jetstream.StreamInfo, err error) {
+	if ci, err = q.cons.Info(ctx); err != nil {
+		return 0, nil, nil, q.errorf("consumer info: %w", err)
+	}
+	if si, err = q.stream.Info(ctx); err != nil {
+		return 0, nil, nil, q.errorf("stream info: %w", err)
+	}
+	last := si.State.LastSeq
+	undelivered := last - min(last, ci.Delivered.Stream)
+	stored := si.State.Msgs - min(si.State.Msgs, uint64(ci.NumAckPending))
+	return max(ci.NumPending, min(undelivered, stored)), ci, si, nil
 }
 
 // Rate returns the sum of the live workers' rates, in jobs per second.
@@ -154,28 +175,23 @@ func (s Status) Rate() float64 {
 // Status returns the queue's counts and live workers.
 func (q *Queue) Status(ctx context.Context) (Status, error) {
 	st := Status{URL: q.url, Stream: q.opts.Stream}
-	si, err := q.stream.Info(ctx)
+	queued, ci, si, err := q.counts(ctx)
 	if err != nil {
-		return st, q.errorf("stream info: %w", err)
-	}
-	ci, err := q.cons.Info(ctx)
-	if err != nil {
-		return st, q.errorf("consumer info: %w", err)
+		return st, err
 	}
 	dead, err := q.dead.Status(ctx)
 	if err != nil {
 		return st, q.errorf("dead-letter bucket: %w", err)
 	}
 	st.Capacity = si.Config.MaxMsgs
-	st.Queued = ci.NumPending
-	st.InFlight = ci.NumAckPending
+	st.Queued, st.InFlight = queued, ci.NumAckPending
 	st.Redelivered = ci.NumRedelivered
 	st.Dead = int(dead.Values())
 	// The stream's sequence counts every job ever accepted; those no
 	// longer stored were acknowledged or given up on.
 	removed := si.State.LastSeq - min(si.State.Msgs, si.State.LastSeq)
 	st.Done = removed - min(removed, uint64(st.Dead))
-	if held := ci.NumPending + uint64(ci.NumAckPending); si.State.Msgs > held {
+	if held := queued + uint64(ci.NumAckPending); si.State.Msgs > held {
 		st.Stuck = si.State.Msgs - held
 	}
 	if st.Workers, err = q.Workers(ctx); err != nil {
