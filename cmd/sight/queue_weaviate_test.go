@@ -210,4 +210,9 @@ func TestStoreAPIKey(t *testing.T) {
 	if code != 0 || strings.Count(out, "\n") != 3 {
 		t.Fatalf("search: exit %d, %s %s", code, out, stderr)
 	}
+	// A collection's settings are its own: a different one is refused.
+	code, _, stderr = sight(t, "", "stats", "--store", cluster.URL(), "--replication", "2", "--quantizer", "none")
+	if code != 1 || !strings.Contains(stderr, "collection SightImage exists with replication factor 1, not 2") {
+		t.Fatalf("stats --replication 2 on a collection of factor 1: exit %d, %s", code, stderr)
+	}
 }

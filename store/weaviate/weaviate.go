@@ -92,16 +92,22 @@ type Options struct {
 	// Collection+"Path" and Collection+"Meta". Default "SightImage". It
 	// must start with an upper-case letter (a Weaviate rule).
 	Collection string
-	// Quantizer compresses the HNSW index's vectors: "" (none: full
-	// float32 vectors), "pq", "sq", "bq" or "rq". PQ and SQ are trained
-	// once a shard holds 10,000 vectors. The quantizer is chosen when the
-	// collection is created.
+	// Quantizer compresses the HNSW index's vectors: "pq", "sq", "bq",
+	// "rq", or "none" for full float32 vectors. PQ and SQ are trained once
+	// a shard holds 10,000 vectors. "" means none for a new collection
+	// and, for one that exists, whatever it was created with.
 	Quantizer string
 	// Shards is the desired number of shards (0: Weaviate's default, one
-	// per node).
+	// per node, for a new collection; whatever it has for one that
+	// exists).
 	Shards int
-	// Replication is the replication factor (0 means 1). Above 1, async
-	// replication is enabled so that a node that was down catches up.
+	// Replication is the replication factor (0: 1 for a new collection;
+	// whatever it has for one that exists). Above 1, async replication is
+	// enabled so that a node that was down catches up.
+	//
+	// Quantizer, Shards and Replication are chosen when the collection is
+	// created: for a collection that exists, a setting other than its own
+	// is an error (ErrSettings) rather than silently ignored.
 	Replication int
 	// ReadConsistency and WriteConsistency are Weaviate consistency levels:
 	// "ONE", "QUORUM" or "ALL". The defaults are ONE for reads, and for
@@ -242,30 +248,19 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("weaviate: collection name %q: want an upper-case letter then letters, digits or _", opts.Collection)
 	}
 	switch opts.Quantizer {
-	case "", "pq", "sq", "bq", "rq":
+	case "", "none", "pq", "sq", "bq", "rq":
 	default:
-		return nil, fmt.Errorf("weaviate: quantizer %q: want \"\", pq, sq, bq or rq", opts.Quantizer)
+		return nil, fmt.Errorf("weaviate: quantizer %q: want none, pq, sq, bq or rq", opts.Quantizer)
 	}
 	if opts.Shards < 0 || opts.Replication < 0 {
 		return nil, fmt.Errorf("weaviate: negative shards (%d) or replication (%d)", opts.Shards, opts.Replication)
 	}
-	if opts.Replication == 0 {
-		opts.Replication = 1
-	}
-	if opts.ReadConsistency == "" {
-		opts.ReadConsistency = "ONE"
-	}
-	if opts.WriteConsistency == "" {
-		opts.WriteConsistency = "ONE"
-		if opts.Replication >= 3 {
-			opts.WriteConsistency = "QUORUM"
+	for _, l := range []struct{ name, v string }{{"read consistency", opts.ReadConsistency}, {"write consistency", opts.WriteConsistency}} {
+		if l.v != "" {
+			if err := checkLevel(l.name, l.v); err != nil {
+				return nil, err
+			}
 		}
-	}
-	if err := checkLevel("read consistency", opts.ReadConsistency); err != nil {
-		return nil, err
-	}
-	if err := checkLevel("write consistency", opts.WriteConsistency); err != nil {
-		return nil, err
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
@@ -283,8 +278,6 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		images: opts.Collection,
 		paths:  opts.Collection + "Path",
 		meta:   opts.Collection + "Meta",
-		read:   opts.ReadConsistency,
-		write:  opts.WriteConsistency,
 		opts:   opts,
 
 		retryPause: 500 * time.Millisecond,
@@ -310,6 +303,18 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if err := s.ensureSchema(ctx); err != nil {
 		return nil, err
+	}
+	// The replication factor is now the collection's own, which the
+	// default consistency levels follow.
+	s.read, s.write = s.opts.ReadConsistency, s.opts.WriteConsistency
+	if s.read == "" {
+		s.read = "ONE"
+	}
+	if s.write == "" {
+		s.write = "ONE"
+		if s.opts.Replication >= 3 {
+			s.write = "QUORUM"
+		}
 	}
 	return s, nil
 }
@@ -467,18 +472,33 @@ func statusCode(err error) int {
 	return 0
 }
 
-// ensureSchema creates the store's collections that are missing.
+// ErrSettings reports that Options ask for a quantizer, shard count or
+// replication factor other than the existing collection's.
+var ErrSettings = errors.New("settings differ from the existing collection's")
+
+// ensureSchema creates the store's collections that are missing. When the
+// image collection exists, its settings are checked against Options and
+// become the store's (see settings).
 func (s *Store) ensureSchema(ctx context.Context) error {
-	for _, cl := range []*models.Class{s.imageClass(), s.pathClass(), s.metaClass()} {
-		var exists bool
-		err := s.do(ctx, "check collection "+cl.Class, func(c *wv.Client) (err error) {
-			exists, err = c.Schema().ClassExistenceChecker().WithClassName(cl.Class).Do(ctx)
+	for i, class := range []func() *models.Class{s.imageClass, s.pathClass, s.metaClass} {
+		cl := class()
+		var existing *models.Class
+		err := s.do(ctx, "read collection "+cl.Class, func(c *wv.Client) (err error) {
+			existing, err = c.Schema().ClassGetter().WithClassName(cl.Class).Do(ctx)
+			if statusCode(err) == 404 {
+				existing, err = nil, nil
+			}
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		if exists {
+		if existing != nil {
+			if i == 0 {
+				if err := s.settings(existing); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		err = s.do(ctx, "create collection "+cl.Class, func(c *wv.Client) error {
@@ -492,6 +512,52 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 			return err
 		}
 		s.log.Info("weaviate: created collection", "collection", cl.Class)
+		if i == 0 && s.opts.Replication == 0 {
+			s.opts.Replication = 1
+		}
+	}
+	return nil
+}
+
+// settings checks the quantizer, shard count and replication factor that
+// Options ask for against those of the existing image collection cl, and
+// takes cl's for those Options leave unset. A collection's settings are
+// fixed when it is created: a different request is refused, not ignored.
+func (s *Store) settings(cl *models.Class) error {
+	var factor int
+	if rc := cl.ReplicationConfig; rc != nil {
+		factor = int(rc.Factor)
+	}
+	factor = max(factor, 1)
+	var shards int
+	if sc, ok := cl.ShardingConfig.(map[string]any); ok {
+		shards, _ = strconv.Atoi(fmt.Sprint(sc["desiredCount"]))
+	}
+	quantizer := "none"
+	if vic, ok := cl.VectorIndexConfig.(map[string]any); ok {
+		for _, q := range []string{"pq", "sq", "bq", "rq"} {
+			if sub, ok := vic[q].(map[string]any); ok && sub["enabled"] == true {
+				quantizer = q
+			}
+		}
+	}
+	var diffs []string
+	if s.opts.Replication > 0 && s.opts.Replication != factor {
+		diffs = append(diffs, fmt.Sprintf("replication factor %d, not %d", factor, s.opts.Replication))
+	}
+	if s.opts.Shards > 0 && shards > 0 && s.opts.Shards != shards {
+		diffs = append(diffs, fmt.Sprintf("%d shards, not %d", shards, s.opts.Shards))
+	}
+	if s.opts.Quantizer != "" && s.opts.Quantizer != quantizer {
+		diffs = append(diffs, fmt.Sprintf("quantizer %s, not %s", quantizer, s.opts.Quantizer))
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("weaviate: collection %s exists with %s: %w (they are chosen when a collection is created; leave them unset to use the collection as it is)",
+			cl.Class, strings.Join(diffs, ", "), ErrSettings)
+	}
+	s.opts.Replication, s.opts.Quantizer = factor, quantizer
+	if shards > 0 {
+		s.opts.Shards = shards
 	}
 	return nil
 }
@@ -514,7 +580,7 @@ func (s *Store) common(name string) *models.Class {
 		Class:      name,
 		Vectorizer: "none",
 		ReplicationConfig: &models.ReplicationConfig{
-			Factor:           int64(s.opts.Replication),
+			Factor:           int64(max(s.opts.Replication, 1)),
 			AsyncEnabled:     s.opts.Replication > 1,
 			DeletionStrategy: "TimeBasedResolution",
 		},
@@ -531,7 +597,7 @@ func (s *Store) imageClass() *models.Class {
 	cl.VectorIndexType = "hnsw"
 	vic := map[string]any{"distance": "cosine"}
 	switch s.opts.Quantizer {
-	case "":
+	case "", "none":
 		vic["skipDefaultQuantization"] = true
 	case "pq", "sq":
 		// Trained per shard once it holds trainingLimit vectors

@@ -4,6 +4,7 @@ package weaviate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -201,5 +202,35 @@ func testConfig(t *testing.T, c *weaviatetest.Cluster) {
 	}
 	if v, ok, err := s.Meta(ctx, "k"); err != nil || !ok || v != "v" {
 		t.Fatalf("Meta = %q %v %v", v, ok, err)
+	}
+	// Opened without settings, the store takes the collection's, and its
+	// consistency levels follow them.
+	s3, err := Open(ctx, c.URL(), Options{Collection: "Cfg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s3.opts.Replication != 3 || s3.opts.Shards != 2 || s3.opts.Quantizer != "none" || s3.write != "QUORUM" || s3.metaLevel() != "QUORUM" {
+		t.Fatalf("store on the existing collection: %+v, writes at %s", s3.opts, s3.write)
+	}
+	// Settings other than the collection's are refused, each named.
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Collection: "Cfg", Replication: 2}, "replication factor 3, not 2"},
+		{Options{Collection: "Cfg", Shards: 3}, "2 shards, not 3"},
+		{Options{Collection: "Cfg", Quantizer: "bq"}, "quantizer none, not bq"},
+		{Options{Collection: "QuantPQ", Quantizer: "none"}, "quantizer pq, not none"},
+		{Options{Collection: "QuantPQ", Quantizer: "sq", Replication: 2}, "replication factor 1, not 2, quantizer pq, not sq"},
+	} {
+		_, err := Open(ctx, c.URL(), tc.opts)
+		if !errors.Is(err, ErrSettings) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.opts.Collection+" exists") {
+			t.Errorf("Open(%+v) = %v, want ErrSettings with %q", tc.opts, err, tc.want)
+		}
+	}
+	for _, opts := range []Options{{Collection: "QuantPQ", Quantizer: "pq", Replication: 1}, {Collection: "Cfg", Quantizer: "none", Shards: 2, Replication: 3}} {
+		if _, err := Open(ctx, c.URL(), opts); err != nil {
+			t.Errorf("Open(%+v) with the collection's own settings: %v", opts, err)
+		}
 	}
 }
