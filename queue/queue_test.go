@@ -591,3 +591,91 @@ func TestCountsRightAfterEnqueue(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicated: a queue kept on three servers of a NATS cluster goes on
+// when the server leading its stream dies: the jobs enqueued before are
+// all delivered, and more can be enqueued.
+func TestReplicated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-server NATS cluster")
+	}
+	t.Parallel()
+	c := natstest.StartCluster(t, 3)
+	ctx := context.Background()
+	q := open(t, c.URL(), Options{Stream: "REPL", Replicas: 3, AckWait: 3 * time.Second})
+	si, err := q.stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if si.Config.Replicas != 3 || si.Cluster == nil || len(si.Cluster.Replicas) != 2 {
+		t.Fatalf("stream kept on %d servers (%+v), want 3", si.Config.Replicas, si.Cluster)
+	}
+	if _, err := q.Enqueue(ctx, jobs("before", 20)); err != nil {
+		t.Fatal(err)
+	}
+	// work fetches and acknowledges until every job enqueued so far is
+	// done; an Ack that fails (a leader election under way) leaves its job
+	// to be delivered again after AckWait.
+	seen := map[string]int{}
+	ackFailed := 0
+	work := func(total uint64, limit time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for {
+			st, err := q.Status(ctx)
+			if err == nil && st.Drained() && st.Done == total && st.Stuck == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not drained after %v: %+v, %v", limit, st, err)
+			}
+			ds, err := q.Fetch(ctx, 10, 500*time.Millisecond)
+			if err != nil {
+				continue
+			}
+			for _, d := range ds {
+				seen[d.Job.Path]++
+				if err := d.Ack(ctx); err != nil {
+					ackFailed++
+				}
+			}
+		}
+	}
+	first, err := fetchN(t, q, 5, 10*time.Second)
+	if err != nil || len(first) != 5 {
+		t.Fatalf("fetch: %v %v", paths(first), err)
+	}
+	for _, d := range first {
+		seen[d.Job.Path]++
+	}
+	ackAll(t, first)
+
+	var leader int
+	if _, err := fmt.Sscanf(si.Cluster.Leader, "n%d", &leader); err != nil || leader < 1 || leader > 3 {
+		t.Fatalf("stream leader %q", si.Cluster.Leader)
+	}
+	c.Servers[leader-1].Kill()
+	t.Logf("killed the stream's leader, %s", si.Cluster.Leader)
+
+	// Enqueueing again is safe: a path already queued is a duplicate.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := q.Enqueue(ctx, jobs("after", 10))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("enqueue after losing a server: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	work(30, 60*time.Second)
+	if len(seen) != 30 {
+		t.Fatalf("%d distinct jobs delivered, want 30", len(seen))
+	}
+	for p, n := range seen {
+		if n != 1 && ackFailed == 0 {
+			t.Errorf("%s delivered %d times, and no Ack failed", p, n)
+		}
+	}
+}

@@ -124,6 +124,8 @@ type Status struct {
 	Stuck uint64 `json:"stuck"`
 	// Capacity is the most jobs the queue holds (MaxJobs).
 	Capacity int64 `json:"capacity"`
+	// Replicas is how many servers keep a copy of the queue (Replicas).
+	Replicas int `json:"replicas"`
 	// Workers are the live workers.
 	Workers []Worker `json:"workers"`
 }
@@ -183,7 +185,7 @@ func (q *Queue) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return st, q.errorf("dead-letter bucket: %w", err)
 	}
-	st.Capacity = si.Config.MaxMsgs
+	st.Capacity, st.Replicas = si.Config.MaxMsgs, si.Config.Replicas
 	st.Queued, st.InFlight = queued, ci.NumAckPending
 	st.Redelivered = ci.NumRedelivered
 	st.Dead = int(dead.Values())

@@ -217,13 +217,22 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 		return usageError{"give at least one folder, file, or - (paths on stdin)"}
 	}
 	if qf.url != "" {
-		if bad := setFlagsExcept(fs, "queue", "stream", "ack-wait", "max-jobs", "wait", "json"); len(bad) > 0 {
+		if bad := setFlagsExcept(fs, "queue", "stream", "ack-wait", "max-jobs", "replicas", "wait", "json"); len(bad) > 0 {
 			return usageError{fmt.Sprintf("%s: not used with --queue (the workers index: give library and indexing flags to sight worker)", strings.Join(bad, ", "))}
 		}
 		return enqueueIndex(ctx, e, qf, pos, *asJSON)
 	}
 	if qf.wait {
 		return usageError{"--wait follows a queue: it needs --queue"}
+	}
+	var queueOnly []string
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains([]string{"stream", "ack-wait", "max-jobs", "replicas"}, f.Name) {
+			queueOnly = append(queueOnly, "--"+f.Name)
+		}
+	})
+	if len(queueOnly) > 0 {
+		return usageError{fmt.Sprintf("%s: settings of a queue: they need --queue", strings.Join(queueOnly, ", "))}
 	}
 	lib, err := lf.openWaiting(ctx, e)
 	if err != nil {

@@ -357,12 +357,13 @@ func TestQueueUsage(t *testing.T) {
 		{[]string{"worker", "--queue", "nats://127.0.0.1:1", "extra"}, `unexpected argument "extra"`},
 		{[]string{"worker", "--queue", "nats://127.0.0.1:1", "--batch", "0"}, "--batch and --model-batch must be positive"},
 		{[]string{"status"}, "--queue nats://HOST:PORT is required"},
-		{[]string{"status", "--queue", "nats://127.0.0.1:1", "--ack-wait", "0s"}, "--ack-wait and --max-jobs must be positive"},
+		{[]string{"status", "--queue", "nats://127.0.0.1:1", "--ack-wait", "0s"}, "--ack-wait, --max-jobs and --replicas must be positive"},
 		// Flags that only indexing here uses are refused with --queue
 		// rather than ignored, and --wait needs a queue to follow.
 		{[]string{"index", "--queue", "nats://127.0.0.1:1", "--prune", "--batch", "4", "."}, "--batch, --prune: not used with --queue"},
 		{[]string{"index", "--queue", "nats://127.0.0.1:1", "--db", "x", "."}, "--db: not used with --queue"},
 		{[]string{"index", "--wait", "."}, "--wait follows a queue: it needs --queue"},
+		{[]string{"index", "--replicas", "3", "--ack-wait", "1m", "."}, "--ack-wait, --replicas: settings of a queue: they need --queue"},
 	} {
 		code, _, stderr := sight(t, "", c.args...)
 		if code != 2 || !strings.Contains(stderr, c.want) {
@@ -534,5 +535,28 @@ queued 5, in flight 3 (1 redelivered), done 7, dead 1, stuck 2
 `
 	if b.String() != want {
 		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// TestQueueReplicas: --replicas keeps the queue on several servers of a
+// NATS cluster; a lone server refuses it with JetStream's reason.
+func TestQueueReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-server NATS cluster")
+	}
+	photos, _ := photoSet(t, 2)
+	lone := natstest.Start(t)
+	code, _, stderr := sight(t, "", "index", "--queue", lone.URL(), "--replicas", "3", photos)
+	if code != 1 || !strings.Contains(stderr, "open stream") || !strings.Contains(stderr, "clustered") {
+		t.Fatalf("--replicas 3 on a lone server: exit %d, %s", code, stderr)
+	}
+	c := natstest.StartCluster(t, 3)
+	code, out, stderr := sight(t, "", "index", "--queue", c.URL(), "--replicas", "3", photos)
+	if code != 0 || !strings.Contains(out, "3 files: 3 enqueued") {
+		t.Fatalf("index --queue --replicas 3: exit %d, %s %s", code, out, stderr)
+	}
+	code, out, stderr = sight(t, "", "status", "--queue", c.URL())
+	if code != 0 || !strings.Contains(out, "(capacity 100000, 3 copies)") || !strings.Contains(out, "queued 3,") {
+		t.Fatalf("status: exit %d, %s %s", code, out, stderr)
 	}
 }

@@ -59,7 +59,11 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 }
 
 func printStatus(w io.Writer, st queue.Status, now time.Time) {
-	fmt.Fprintf(w, "queue %s, stream %s (capacity %d)\n", st.URL, st.Stream, st.Capacity)
+	copies := ""
+	if st.Replicas > 1 {
+		copies = fmt.Sprintf(", %d copies", st.Replicas)
+	}
+	fmt.Fprintf(w, "queue %s, stream %s (capacity %d%s)\n", st.URL, st.Stream, st.Capacity, copies)
 	fmt.Fprintf(w, "queued %d, in flight %d (%d redelivered), done %d, dead %d", st.Queued, st.InFlight, st.Redelivered, st.Done, st.Dead)
 	if st.Stuck > 0 {
 		fmt.Fprintf(w, ", stuck %d", st.Stuck)

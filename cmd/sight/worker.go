@@ -18,11 +18,12 @@ import (
 
 // queueFlags are the flags of the commands that use an ingest queue.
 type queueFlags struct {
-	url     string
-	stream  string
-	ackWait time.Duration
-	maxJobs int64
-	wait    bool // index only
+	url      string
+	stream   string
+	ackWait  time.Duration
+	maxJobs  int64
+	replicas int
+	wait     bool // index only
 }
 
 // register adds --queue and --stream; with forIndex, --queue's usage says
@@ -37,16 +38,17 @@ func (f *queueFlags) register(fs *flag.FlagSet, forIndex bool) {
 	fs.StringVar(&f.stream, "stream", queue.DefaultStream, "the queue's JetStream stream")
 	fs.DurationVar(&f.ackWait, "ack-wait", queue.DefaultAckWait, "when the queue is created: how long a job may stay unacknowledged before another worker gets it")
 	fs.Int64Var(&f.maxJobs, "max-jobs", queue.DefaultMaxJobs, "when the queue is created: the most jobs it holds (enqueueing waits while it is full)")
+	fs.IntVar(&f.replicas, "replicas", 1, "when the queue is created: copies kept of it on the servers of a NATS cluster (3 keeps it working through the loss of a server)")
 }
 
 func (f *queueFlags) open(ctx context.Context, e *env, name string) (*queue.Queue, error) {
 	if f.url == "" {
 		return nil, usageError{"--queue nats://HOST:PORT is required"}
 	}
-	if f.ackWait <= 0 || f.maxJobs <= 0 {
-		return nil, usageError{"--ack-wait and --max-jobs must be positive"}
+	if f.ackWait <= 0 || f.maxJobs <= 0 || f.replicas <= 0 {
+		return nil, usageError{"--ack-wait, --max-jobs and --replicas must be positive"}
 	}
-	return queue.Open(ctx, f.url, queue.Options{Stream: f.stream, AckWait: f.ackWait, MaxJobs: f.maxJobs, Name: name, Logger: e.log})
+	return queue.Open(ctx, f.url, queue.Options{Stream: f.stream, AckWait: f.ackWait, MaxJobs: f.maxJobs, Replicas: f.replicas, Name: name, Logger: e.log})
 }
 
 // enqueueChunk is how many jobs `sight index --queue` sends at a time.

@@ -10,12 +10,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -44,7 +46,7 @@ type Server struct {
 	url  string
 	addr string
 	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	log  *syncBuffer
 	done chan struct{}
 }
 
@@ -91,24 +93,35 @@ func Start(t testing.TB) *Server {
 }
 
 func start(t testing.TB, bin string) (*Server, error) {
-	port, err := freePort()
+	port, err := freePort(map[int]bool{})
 	if err != nil {
 		return nil, err
 	}
+	s, err := launch(t, bin, port)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.waitReady(15 * time.Second); err != nil {
+		s.Kill()
+		return nil, fmt.Errorf("%s on %s: %w\n%s", bin, s.addr, err, s.log.String())
+	}
+	return s, nil
+}
+
+// launch starts nats-server with JetStream on port, storing in a new
+// temporary directory, with extra arguments; it does not wait for it.
+func launch(t testing.TB, bin string, port int, extra ...string) (*Server, error) {
 	dir := t.TempDir()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin, "-js", "-sd", filepath.Join(dir, "js"), "-a", "127.0.0.1", "-p", strconv.Itoa(port))
-	log := &bytes.Buffer{}
+	args := append([]string{"-js", "-sd", filepath.Join(dir, "js"), "-a", "127.0.0.1", "-p", strconv.Itoa(port)}, extra...)
+	cmd := exec.Command(bin, args...)
+	log := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	s := &Server{url: "nats://" + addr, addr: addr, cmd: cmd, log: log, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(s.done) }()
-	if err := s.waitReady(15 * time.Second); err != nil {
-		s.Kill()
-		return nil, fmt.Errorf("%s on %s: %w\n%s", bin, addr, err, log.String())
-	}
 	t.Cleanup(s.Kill)
 	return s, nil
 }
@@ -144,12 +157,46 @@ func (s *Server) greets() bool {
 	return err == nil && strings.HasPrefix(line, "INFO ") && strings.Contains(line, `"jetstream":true`)
 }
 
-// freePort asks the kernel for a free TCP port on 127.0.0.1.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+// portLo and portHi bound the ports tried: below Linux's ephemeral range
+// (32768–60999), which the kernel also hands out as the local ports of
+// outgoing connections, so a port found free stays free until the server
+// binds it.
+const portLo, portHi = 15000, 32000
+
+// freePort returns a TCP port not in used that was free on 127.0.0.1 a
+// moment ago, and adds it to used.
+func freePort(used map[int]bool) (int, error) {
+	for range 200 {
+		p := portLo + rand.IntN(portHi-portLo)
+		if used[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		used[p] = true
+		return p, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port in %d–%d", portLo, portHi)
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's output and a test's
+// reads at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

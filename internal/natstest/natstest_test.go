@@ -4,6 +4,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStartAndKill(t *testing.T) {
@@ -20,4 +21,19 @@ func TestStartAndKill(t *testing.T) {
 		t.Fatal("killed server still accepts connections")
 	}
 	s.Kill() // a second Kill (as t.Cleanup does) returns at once
+}
+
+func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three servers")
+	}
+	c := StartCluster(t, 3)
+	if n := strings.Count(c.URL(), "nats://127.0.0.1:"); n != 3 || len(c.Servers) != 3 {
+		t.Fatalf("URL %q", c.URL())
+	}
+	c.Servers[0].Kill()
+	// The other two still form a JetStream quorum.
+	if err := c.WaitJetStream(30*time.Second, false); err != nil {
+		t.Fatal(err)
+	}
 }

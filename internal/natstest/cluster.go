@@ -1,0 +1,148 @@
+package natstest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Cluster is a NATS cluster of nats-servers with clustered JetStream, on
+// loopback: streams created with more than one replica are kept on
+// several servers, and survive the loss of a minority of them.
+type Cluster struct {
+	// Servers are the cluster's servers, in the order of URL.
+	Servers []*Server
+}
+
+// URL returns the client URLs of every server, comma-separated, as NATS
+// clients take them.
+func (c *Cluster) URL() string {
+	urls := make([]string, len(c.Servers))
+	for i, s := range c.Servers {
+		urls[i] = s.url
+	}
+	return strings.Join(urls, ",")
+}
+
+// StartCluster starts n nats-servers as one cluster with JetStream and
+// waits until its JetStream answers (a meta leader was elected). It skips
+// or fails the test as Start does when there is no nats-server, and tries
+// again on fresh ports, up to three times, when a server fails to start.
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	bin := Binary()
+	if bin == "" {
+		msg := "no nats-server: set $SIGHT_NATS_BIN or put nats-server on $PATH"
+		if os.Getenv("SIGHT_REQUIRE_CLUSTER") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	var err error
+	for range 3 {
+		var c *Cluster
+		if c, err = startCluster(t, bin, n); err == nil {
+			return c
+		}
+		t.Logf("natstest: cluster start failed, trying again on other ports: %v", err)
+	}
+	t.Fatalf("natstest: %v", err)
+	return nil
+}
+
+func startCluster(t testing.TB, bin string, n int) (*Cluster, error) {
+	used := map[int]bool{}
+	ports := make([]int, n)
+	routePorts := make([]int, n)
+	for i := range n {
+		var err error
+		if ports[i], err = freePort(used); err != nil {
+			return nil, err
+		}
+		if routePorts[i], err = freePort(used); err != nil {
+			return nil, err
+		}
+	}
+	routes := make([]string, n)
+	for i, p := range routePorts {
+		routes[i] = "nats://127.0.0.1:" + strconv.Itoa(p)
+	}
+	c := &Cluster{}
+	stop := func() {
+		for _, s := range c.Servers {
+			s.Kill()
+		}
+	}
+	for i := range n {
+		s, err := launch(t, bin, ports[i],
+			"--server_name", fmt.Sprintf("n%d", i+1),
+			"--cluster_name", "sight-test",
+			"--cluster", routes[i],
+			"--routes", strings.Join(routes, ","))
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		c.Servers = append(c.Servers, s)
+	}
+	for _, s := range c.Servers {
+		if err := s.waitReady(30 * time.Second); err != nil {
+			stop()
+			return nil, fmt.Errorf("server on %s: %w\n%s", s.addr, err, s.log.String())
+		}
+	}
+	if err := c.WaitJetStream(60*time.Second, true); err != nil {
+		var logs strings.Builder
+		for _, s := range c.Servers {
+			fmt.Fprintf(&logs, "--- %s\n%s", s.addr, s.log.String())
+		}
+		stop()
+		return nil, fmt.Errorf("%w\n%s", err, logs.String())
+	}
+	return c, nil
+}
+
+// WaitJetStream waits until the cluster's JetStream answers an account
+// info request: clustered JetStream answers only once its servers elected
+// a meta leader (at start, or after a server was lost). With all, a
+// server that exited is an error.
+func (c *Cluster) WaitJetStream(limit time.Duration, all bool) error {
+	nc, err := nats.Connect(c.URL(), nats.Timeout(2*time.Second))
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		for _, s := range c.Servers {
+			select {
+			case <-s.done:
+				if all {
+					return fmt.Errorf("server on %s exited: %v", s.addr, s.cmd.ProcessState)
+				}
+			default:
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := js.AccountInfo(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("JetStream not ready within %v: %w", limit, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
