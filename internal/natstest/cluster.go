@@ -1,9 +1,10 @@
 package natstest
 
 import (
+	"github.com/sightsearch/sight/internal/testport"
+
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,14 +38,7 @@ func (c *Cluster) URL() string {
 // again on fresh ports, up to three times, when a server fails to start.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
-	bin := Binary()
-	if bin == "" {
-		msg := "no nats-server: set $SIGHT_NATS_BIN or put nats-server on $PATH"
-		if os.Getenv("SIGHT_REQUIRE_CLUSTER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	bin := need(t)
 	var err error
 	for range 3 {
 		var c *Cluster
@@ -58,15 +52,15 @@ func StartCluster(t testing.TB, n int) *Cluster {
 }
 
 func startCluster(t testing.TB, bin string, n int) (*Cluster, error) {
-	used := map[int]bool{}
+	var used testport.Set
 	ports := make([]int, n)
 	routePorts := make([]int, n)
 	for i := range n {
 		var err error
-		if ports[i], err = freePort(used); err != nil {
+		if ports[i], err = used.Free(); err != nil {
 			return nil, err
 		}
-		if routePorts[i], err = freePort(used); err != nil {
+		if routePorts[i], err = used.Free(); err != nil {
 			return nil, err
 		}
 	}

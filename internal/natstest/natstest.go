@@ -7,10 +7,11 @@
 package natstest
 
 import (
+	"github.com/sightsearch/sight/internal/testport"
+
 	"bufio"
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -70,15 +71,7 @@ func (s *Server) Kill() {
 // there is no nats-server (fails when $SIGHT_REQUIRE_CLUSTER=1).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := Binary()
-	if bin == "" {
-		msg := "no nats-server: set $SIGHT_NATS_BIN or put nats-server on $PATH " +
-			"(apt-get install nats-server, or go install github.com/nats-io/nats-server/v2@v2.15.2)"
-		if os.Getenv("SIGHT_REQUIRE_CLUSTER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	bin := need(t)
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		var s *Server
@@ -92,8 +85,25 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
+// need returns the nats-server binary, or skips the test when there is
+// none (fails it when $SIGHT_REQUIRE_CLUSTER=1).
+func need(t testing.TB) string {
+	t.Helper()
+	bin := Binary()
+	if bin == "" {
+		msg := "no nats-server: set $SIGHT_NATS_BIN or put nats-server on $PATH " +
+			"(apt-get install nats-server, or go install github.com/nats-io/nats-server/v2@v2.15.2)"
+		if os.Getenv("SIGHT_REQUIRE_CLUSTER") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return bin
+}
+
 func start(t testing.TB, bin string) (*Server, error) {
-	port, err := freePort(map[int]bool{})
+	var ports testport.Set
+	port, err := ports.Free()
 	if err != nil {
 		return nil, err
 	}
@@ -155,31 +165,6 @@ func (s *Server) greets() bool {
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && strings.HasPrefix(line, "INFO ") && strings.Contains(line, `"jetstream":true`)
-}
-
-// portLo and portHi bound the ports tried: below Linux's ephemeral range
-// (32768–60999), which the kernel also hands out as the local ports of
-// outgoing connections, so a port found free stays free until the server
-// binds it.
-const portLo, portHi = 15000, 32000
-
-// freePort returns a TCP port not in used that was free on 127.0.0.1 a
-// moment ago, and adds it to used.
-func freePort(used map[int]bool) (int, error) {
-	for range 200 {
-		p := portLo + rand.IntN(portHi-portLo)
-		if used[p] {
-			continue
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		used[p] = true
-		return p, nil
-	}
-	return 0, fmt.Errorf("no free port in %d–%d", portLo, portHi)
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's output and a test's

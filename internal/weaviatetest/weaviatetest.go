@@ -12,6 +12,8 @@
 package weaviatetest
 
 import (
+	"github.com/sightsearch/sight/internal/testport"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -19,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -165,21 +166,21 @@ func (c *Cluster) exited() error {
 
 func launch(bin, dir string, n int, o Options) (*Cluster, error) {
 	c := &Cluster{bin: bin, dir: dir, opts: o}
-	used := map[int]bool{}
+	var used testport.Set
 	for i := range n {
 		nd := &node{name: fmt.Sprintf("node%d", i+1)}
 		var err error
-		if nd.gossip, err = freePair(used); err != nil {
+		if nd.gossip, err = used.Pair(); err != nil {
 			return nil, err
 		}
 		// In a local cluster Weaviate derives a peer's Raft RPC port as
 		// its Raft port + 1.
-		if nd.raft, err = freePair(used); err != nil {
+		if nd.raft, err = used.Pair(); err != nil {
 			return nil, err
 		}
 		nd.raftRPC = nd.raft + 1
 		for _, p := range []*int{&nd.http, &nd.grpc} {
-			if *p, err = freePort(used); err != nil {
+			if *p, err = used.Free(); err != nil {
 				return nil, err
 			}
 		}
@@ -209,64 +210,6 @@ func launch(bin, dir string, n int, o Options) (*Cluster, error) {
 		}
 	}
 	return c, nil
-}
-
-// Ports are picked at random below Linux's default ephemeral range
-// (32768-60999), which the kernel hands out as the local ports of outgoing
-// connections: a port picked there can be taken by any connection, of any
-// process, before the node binds it.
-const portLo, portHi = 15000, 32000
-
-// freePort returns a TCP port that was free on 127.0.0.1 a moment ago.
-func freePort(used map[int]bool) (int, error) {
-	for range 200 {
-		p := portLo + rand.IntN(portHi-portLo)
-		if used[p] {
-			continue
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		used[p] = true
-		return p, nil
-	}
-	return 0, errors.New("weaviatetest: no free port found")
-}
-
-// freePair returns a port p such that p and p+1 are free (the gossip port
-// and the data port, which Weaviate wants to be gossip+1; the Raft port
-// and the Raft RPC port), TCP and UDP.
-func freePair(used map[int]bool) (int, error) {
-	for range 100 {
-		p, err := freePort(used)
-		if err != nil {
-			return 0, err
-		}
-		if used[p+1] || !free(p) || !free(p+1) {
-			delete(used, p)
-			continue
-		}
-		used[p+1] = true
-		return p, nil
-	}
-	return 0, errors.New("weaviatetest: no free pair of ports found")
-}
-
-func free(p int) bool {
-	addr := "127.0.0.1:" + strconv.Itoa(p)
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return false
-	}
-	l.Close()
-	u, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		return false
-	}
-	u.Close()
-	return true
 }
 
 func (c *Cluster) env(nd *node) []string {

@@ -58,22 +58,6 @@ func TestBinary(t *testing.T) {
 	}
 }
 
-func TestFreePair(t *testing.T) {
-	used := map[int]bool{}
-	for range 5 {
-		p, err := freePair(used)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !used[p] || !used[p+1] {
-			t.Fatalf("freePair gave %d but did not reserve it and %d", p, p+1)
-		}
-	}
-	if len(used) != 10 {
-		t.Fatalf("%d ports reserved, want 10 distinct", len(used))
-	}
-}
-
 // TestLaunchRetries: a node that exits while the cluster starts (as when
 // another process took one of its ports) makes Launch start the cluster
 // again instead of waiting for it until the timeout. The binary here is a
