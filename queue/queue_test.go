@@ -650,12 +650,12 @@ func TestReplicated(t *testing.T) {
 	}
 	ackAll(t, first)
 
-	var leader int
-	if _, err := fmt.Sscanf(si.Cluster.Leader, "n%d", &leader); err != nil || leader < 1 || leader > 3 {
-		t.Fatalf("stream leader %q", si.Cluster.Leader)
+	leader, err := c.StreamLeader("REPL")
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.Servers[leader-1].Kill()
-	t.Logf("killed the stream's leader, %s", si.Cluster.Leader)
+	leader.Kill()
+	t.Logf("killed the stream's leader, %s", leader.URL())
 
 	// Enqueueing again is safe: a path already queued is a duplicate.
 	deadline := time.Now().Add(30 * time.Second)

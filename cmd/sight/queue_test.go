@@ -560,3 +560,54 @@ func TestQueueReplicas(t *testing.T) {
 		t.Fatalf("status: exit %d, %s %s", code, out, stderr)
 	}
 }
+
+// TestQueueWorkerNATSFailover: a worker indexes from a queue kept on three
+// NATS servers (--replicas 3) while the server leading the queue's stream
+// is SIGKILLed: the worker reconnects and goes on, and every image ends up
+// in the library exactly once.
+func TestQueueWorkerNATSFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a 3-server NATS cluster and a worker process")
+	}
+	c := natstest.StartCluster(t, 3)
+	ctx := context.Background()
+	const images = 40
+	photos, paths := photoSet(t, images)
+	if code, out, stderr := sight(t, "", "index", "--queue", c.URL(), "--replicas", "3", "--ack-wait", "3s", photos); code != 0 {
+		t.Fatalf("index --queue: exit %d, %s %s", code, out, stderr)
+	}
+	q, err := queue.Open(ctx, c.URL(), queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	db := t.TempDir()
+	w := startSight(t, "worker", "--queue", c.URL(), "--db", db, "--model", tinyModel, "--batch", "4", "--workers", "1")
+	leader, err := c.StreamLeader(queue.DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(t, q, 60*time.Second, "the worker acks some jobs", func(s queue.Status) bool { return s.Done >= 8 })
+	leader.Kill()
+	if st.Done >= images+1 {
+		t.Fatalf("killed the leader after the end (%d done): want it killed mid-run", st.Done)
+	}
+	t.Logf("killed the stream's leader, %s, with %d of %d jobs done", leader.URL(), st.Done, images+1)
+	// Status may fail while the servers elect a new leader.
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		st, err := q.Status(ctx)
+		if err == nil && st.Drained() && st.Done == images+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not drained within 120 s after the kill: %+v, %v\n%s", st, err, w.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.cmd.Process.Signal(syscall.SIGTERM)
+	if code := w.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("worker on SIGTERM: exit %d\n%s\n%s", code, w.stdout.String(), w.stderr.String())
+	}
+	checkLibrary(t, db, paths)
+}

@@ -140,3 +140,31 @@ func (c *Cluster) WaitJetStream(limit time.Duration, all bool) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// StreamLeader returns the server that leads stream's replicas.
+func (c *Cluster) StreamLeader(stream string) (*Server, error) {
+	nc, err := nats.Connect(c.URL(), nats.Timeout(2*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	info := st.CachedInfo()
+	if info.Cluster == nil {
+		return nil, fmt.Errorf("stream %s: no cluster information", stream)
+	}
+	var i int
+	if _, err := fmt.Sscanf(info.Cluster.Leader, "n%d", &i); err != nil || i < 1 || i > len(c.Servers) {
+		return nil, fmt.Errorf("stream %s: leader %q is not a server of the cluster", stream, info.Cluster.Leader)
+	}
+	return c.Servers[i-1], nil
+}
