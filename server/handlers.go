@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -413,11 +415,14 @@ func (s *Server) handleThumbnail(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleFile serves the original file of an image: only paths the catalog
-// holds for that id, and only while the file is as indexed — the size and
-// modification time recorded for the path, the rule by which sight index
-// takes a file as unchanged (catalog.PathEntry.Unchanged) — so a file
-// replaced or edited since is not served under an old id. That costs one
-// path lookup in the store per candidate path.
+// holds for that id, and only while the file is as indexed, so a file
+// replaced or edited since is not served under an old id. A file is as
+// indexed when its size and modification time are those recorded for the
+// path, the rule by which sight index takes a file as unchanged
+// (catalog.PathEntry.Unchanged), or, when only its modification time
+// moved (a file touched or copied back), when its bytes still have the
+// image's SHA-256. That costs one path lookup in the store per candidate
+// path, and a read of the file when its time moved.
 func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -442,7 +447,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 			f.Close()
 			return err // the store failed: not a reason to say the file is gone
 		}
-		if err != nil || pe.ImageID != id || !pe.Unchanged(st.Size(), st.ModTime()) {
+		if err != nil || pe.ImageID != id || !(pe.Unchanged(st.Size(), st.ModTime()) || sameBytes(f, pe.Size, st.Size(), im.Hash)) {
 			f.Close()
 			continue
 		}
@@ -454,6 +459,23 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return errorf(http.StatusNotFound, "file_gone", "image %d's file is no longer on disk", id)
+}
+
+// sameBytes reports whether f, of size size, whose path was indexed at
+// size indexed, still holds the bytes of SHA-256 hash; it leaves f at its
+// start.
+func sameBytes(f *os.File, indexed, size int64, hash []byte) bool {
+	if size != indexed || len(hash) != sha256.Size {
+		return false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return false
+	}
+	return bytes.Equal(h.Sum(nil), hash)
 }
 
 func sanitizeName(s string) string {

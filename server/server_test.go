@@ -209,6 +209,18 @@ func testAPI(t *testing.T, lib *library.Library, src, uploads string) {
 	if st, b = c.do("GET", fmt.Sprintf("/v1/images/%d/file", rocketID), "", nil); st != 404 || errorCode(t, b) != "file_gone" {
 		t.Fatalf("replaced file: %d %s", st, b)
 	}
+	// The same bytes back, with a new modification time (a file touched,
+	// or restored from a backup): served again, as the content is the
+	// image's.
+	rocket := filepath.Join(src, "rocket.jpg")
+	os.WriteFile(rocket, fixture(t, "rocket.jpg"), 0o644)
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(rocket, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if st, b = c.do("GET", fmt.Sprintf("/v1/images/%d/file", rocketID), "", nil); st != 200 || !bytes.Equal(b, fixture(t, "rocket.jpg")) {
+		t.Fatalf("file touched, same bytes: %d (%d bytes), want 200 and the file", st, len(b))
+	}
 
 	// Uploads need the key; then the uploaded photo is found first.
 	ct, body = multipartBody(t, nil, fixture(t, "tall_54x512.png"))
