@@ -391,6 +391,13 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
 				return res, err
 			}
 			full = append(full, rejected...)
+			if len(rejected) > 0 {
+				// The stream is full: the jobs not sent yet wait for
+				// room with the rejected ones instead of being sent to
+				// be refused too.
+				full = append(full, pending[start+len(chunk):]...)
+				break
+			}
 		}
 		if len(full) == 0 {
 			break

@@ -280,6 +280,49 @@ func TestKeepAlive(t *testing.T) {
 	}
 }
 
+// TestBackpressureManyWindows: Enqueue of more jobs than it sends at once
+// (enqueueWindow) into a queue that fills on the first window: the later
+// windows wait for room with the rejected jobs, and everything is added in
+// the end, once.
+func TestBackpressureManyWindows(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	q := open(t, srv.URL(), Options{Stream: "WINDOWS", MaxJobs: 100})
+	const n = 3*enqueueWindow + 17
+	type result struct {
+		res Enqueued
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := q.Enqueue(ctx, jobs("w", n))
+		done <- result{r, err}
+	}()
+	seen := map[string]bool{}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(seen) < n && time.Now().Before(deadline) {
+		if st := status(t, q); st.Queued+uint64(st.InFlight) > 100 {
+			t.Fatalf("queue over its bound: %+v", st)
+		}
+		ds, err := q.Fetch(ctx, 64, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if seen[d.Job.Path] {
+				t.Fatalf("%s delivered twice", d.Job.Path)
+			}
+			seen[d.Job.Path] = true
+		}
+		ackAll(t, ds)
+	}
+	r := <-done
+	if r.err != nil || r.res.Added != n || r.res.Duplicates != 0 || r.res.Waited <= 0 || len(seen) != n {
+		t.Fatalf("enqueue of %d jobs into a queue of 100: %+v, %v; %d delivered", n, r.res, r.err, len(seen))
+	}
+}
+
 // TestBackpressure: a full queue makes Enqueue wait until workers make room,
 // and adds everything in the end; it never holds more than MaxJobs.
 func TestBackpressure(t *testing.T) {
