@@ -3,6 +3,7 @@ package queue
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -519,6 +520,20 @@ func TestWorkers(t *testing.T) {
 	ws, err := q.Workers(ctx)
 	if err != nil || len(ws) != 1 || ws[0].ID != b.ID || ws[0].Done != 4 {
 		t.Fatalf("after a left: %+v, %v", ws, err)
+	}
+	// A worker whose clock runs an hour behind still counts as live: its
+	// beat is timed by the server.
+	skewed := Worker{ID: NewWorkerID("host.c", 3), Host: "host.c", PID: 3, Seen: time.Now().Add(-time.Hour)}
+	raw, _ := json.Marshal(skewed)
+	if _, err := q.workers.Put(ctx, skewed.ID, raw); err != nil {
+		t.Fatal(err)
+	}
+	ws, err = q.Workers(ctx)
+	if err != nil || len(ws) != 2 || ws[1].ID != skewed.ID || time.Since(ws[1].Seen) > 5*time.Second {
+		t.Fatalf("with a worker whose clock is behind: %+v, %v", ws, err)
+	}
+	if err := q.Leave(ctx, skewed.ID); err != nil {
+		t.Fatal(err)
 	}
 	// b stops beating: gone after its TTL.
 	time.Sleep(2200 * time.Millisecond)

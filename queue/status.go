@@ -21,7 +21,9 @@ type Worker struct {
 	// Store names what the worker writes to (a directory or a URL).
 	Store   string    `json:"store"`
 	Started time.Time `json:"started"`
-	// Seen is the time of the worker's last beat.
+	// Seen is the time of the worker's last beat. Workers returns the
+	// time the server stored it, so that the workers' clocks need not
+	// agree with each other or with the reader's.
 	Seen time.Time `json:"seen"`
 	// Done counts the jobs the worker acknowledged; Failed those it handed
 	// back or failed, and those of each index run that failed (a batch
@@ -89,6 +91,7 @@ func (q *Queue) Workers(ctx context.Context) ([]Worker, error) {
 		}
 		// The bucket expires entries with a granularity of about a
 		// second; count a worker late by more than its TTL as gone.
+		w.Seen = e.Created().UTC()
 		if time.Since(w.Seen) > q.workerTTL+time.Second {
 			continue
 		}
