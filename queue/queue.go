@@ -365,14 +365,26 @@ type Enqueued struct {
 // enqueueWindow is how many publishes Enqueue has in flight at once.
 const enqueueWindow = 256
 
-// publishTimeout bounds the wait for one publish's ack.
-const publishTimeout = 30 * time.Second
+// publishTimeout bounds the wait for one publish's ack; a publish not
+// confirmed in time is sent again (see Enqueue).
+const publishTimeout = 10 * time.Second
+
+// unavailableFor is how long Enqueue keeps sending jobs that the queue
+// does not confirm (its servers unreachable, or electing a leader) before
+// it gives up.
+const unavailableFor = 2 * time.Minute
+
+// errFull is the cause of a publish the full stream rejected.
+var errFull = errors.New("queue full")
 
 // Enqueue adds jobs to the queue. A job whose path was enqueued within the
 // dedupe window is not added again (Enqueued.Duplicates). While the queue
 // is full, Enqueue waits for workers to make room, retrying with pauses
 // growing from 50 ms to 2 s, until ctx ends; it returns what it added so
-// far with the error.
+// far with the error. A job whose publish the queue does not confirm (a
+// server lost, a leader being elected) is sent again, for up to 2 minutes;
+// sending again is safe, as the queue ignores a path it already holds
+// (such a job may then count as a duplicate rather than as added).
 func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
 	var res Enqueued
 	for i, j := range jobs { // before anything is sent, so a bad job adds nothing
@@ -382,44 +394,56 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
 	}
 	pause := 50 * time.Millisecond
 	pending := jobs
+	var unavailableSince time.Time
 	for len(pending) > 0 {
-		var full []Job
+		var again []Job
+		var cause error
 		for start := 0; start < len(pending); start += enqueueWindow {
 			chunk := pending[start:min(start+enqueueWindow, len(pending))]
-			rejected, err := q.publish(ctx, chunk, &res)
+			var err error
+			again, cause, err = q.publish(ctx, chunk, &res)
 			if err != nil {
 				return res, err
 			}
-			full = append(full, rejected...)
-			if len(rejected) > 0 {
-				// The stream is full: the jobs not sent yet wait for
-				// room with the rejected ones instead of being sent to
-				// be refused too.
-				full = append(full, pending[start+len(chunk):]...)
+			if len(again) > 0 {
+				// The jobs not sent yet wait with those to send again,
+				// rather than being sent to a full or failing queue.
+				again = append(again, pending[start+len(chunk):]...)
 				break
 			}
 		}
-		if len(full) == 0 {
+		if len(again) == 0 {
 			break
 		}
-		q.log.Info("queue full: waiting for workers", "url", q.url, "stream", q.opts.Stream, "waiting_jobs", len(full), "pause", pause)
+		if errors.Is(cause, errFull) {
+			unavailableSince = time.Time{}
+			q.log.Info("queue full: waiting for workers", "url", q.url, "stream", q.opts.Stream, "waiting_jobs", len(again), "pause", pause)
+		} else {
+			if unavailableSince.IsZero() {
+				unavailableSince = time.Now()
+			} else if time.Since(unavailableSince) > unavailableFor {
+				return res, q.errorf("enqueue: %d jobs not confirmed for %v: %w", len(again), unavailableFor, cause)
+			}
+			q.log.Warn("queue did not confirm jobs: sending them again", "url", q.url, "stream", q.opts.Stream, "jobs", len(again), "err", cause)
+		}
 		t0 := time.Now()
 		select {
 		case <-ctx.Done():
 			res.Waited += time.Since(t0)
-			return res, q.errorf("enqueue: %d jobs still waiting for room: %w", len(full), ctx.Err())
+			return res, q.errorf("enqueue: %d jobs still waiting for room: %w", len(again), ctx.Err())
 		case <-time.After(pause):
 		}
 		res.Waited += time.Since(t0)
 		pause = min(2*pause, 2*time.Second)
-		pending = full
+		pending = again
 	}
 	return res, nil
 }
 
-// publish sends jobs asynchronously and waits for their acks; it returns
-// the jobs the full stream rejected.
-func (q *Queue) publish(ctx context.Context, jobs []Job, res *Enqueued) ([]Job, error) {
+// publish sends jobs asynchronously and waits for their acks. It returns
+// the jobs to send again, with the cause: errFull for jobs the full stream
+// rejected, else the error of a publish that was not confirmed in time.
+func (q *Queue) publish(ctx context.Context, jobs []Job, res *Enqueued) (again []Job, cause, err error) {
 	futures := make([]jetstream.PubAckFuture, len(jobs))
 	for i, j := range jobs {
 		msg := nats.NewMsg(q.subject)
@@ -427,10 +451,9 @@ func (q *Queue) publish(ctx context.Context, jobs []Job, res *Enqueued) ([]Job, 
 		msg.Header.Set(jetstream.MsgIDHeader, j.ID())
 		var err error
 		if futures[i], err = q.js.PublishMsgAsync(msg, jetstream.WithExpectStream(q.opts.Stream)); err != nil {
-			return nil, q.errorf("enqueue %s: %w", j.Path, err)
+			return nil, nil, q.errorf("enqueue %s: %w", j.Path, err)
 		}
 	}
-	var full []Job
 	for i, f := range futures {
 		select {
 		case ack := <-f.Ok():
@@ -440,16 +463,34 @@ func (q *Queue) publish(ctx context.Context, jobs []Job, res *Enqueued) ([]Job, 
 				res.Added++
 			}
 		case err := <-f.Err():
-			if isFull(err) {
-				full = append(full, jobs[i])
-				continue
+			switch {
+			case isFull(err):
+				again, cause = append(again, jobs[i]), errFull
+			case unconfirmed(err):
+				again = append(again, jobs[i])
+				if cause == nil || errors.Is(cause, errFull) {
+					cause = err
+				}
+			default:
+				return nil, nil, q.errorf("enqueue %s: %w", jobs[i].Path, err)
 			}
-			return nil, q.errorf("enqueue %s: %w", jobs[i].Path, err)
 		case <-ctx.Done():
-			return nil, q.errorf("enqueue: %w", ctx.Err())
+			return nil, nil, q.errorf("enqueue: %w", ctx.Err())
 		}
 	}
-	return full, nil
+	return again, cause, nil
+}
+
+// unconfirmed reports whether a publish failed for want of an answer that
+// another try may get: no ack in time, no stream to answer (a leader being
+// elected), or JetStream unavailable for the moment.
+func unconfirmed(err error) bool {
+	if errors.Is(err, jetstream.ErrAsyncPublishTimeout) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.Code == 503
 }
 
 // isFull reports whether a publish failed because the stream is at its
@@ -667,27 +708,44 @@ func truncate(s string, n int) string {
 // DeadLetters returns the notes of the jobs given up on.
 func (q *Queue) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	var out []DeadLetter
-	keys, err := q.dead.ListKeys(ctx)
-	if err != nil {
-		return nil, q.errorf("list dead letters: %w", err)
-	}
-	for k := range keys.Keys() {
-		e, err := q.dead.Get(ctx, k)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			keys.Stop()
-			return nil, q.errorf("read dead letter %s: %w", k, err)
-		}
+	err := q.eachEntry(ctx, q.dead, "dead letter", func(e jetstream.KeyValueEntry) error {
 		var dl DeadLetter
 		if err := json.Unmarshal(e.Value(), &dl); err != nil {
-			keys.Stop()
-			return nil, q.errorf("dead letter %s: %w", k, err)
+			return fmt.Errorf("dead letter %s: %w", e.Key(), err)
 		}
 		out = append(out, dl)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// eachEntry calls fn with every entry of kv, read through one watcher
+// rather than a request per key.
+func (q *Queue) eachEntry(ctx context.Context, kv jetstream.KeyValue, what string, fn func(jetstream.KeyValueEntry) error) error {
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return q.errorf("list %ss: %w", what, err)
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return q.errorf("list %ss: %w", what, ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return q.errorf("list %ss: the watcher stopped", what)
+			}
+			if e == nil {
+				return nil // every value so far was delivered
+			}
+			if err := fn(e); err != nil {
+				return q.errorf("%w", err)
+			}
+		}
+	}
 }
 
 // KeepAlive sends InProgress for ds every third of AckWait until the

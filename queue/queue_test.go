@@ -660,7 +660,8 @@ func TestReplicated(t *testing.T) {
 	t.Parallel()
 	c := natstest.StartCluster(t, 3)
 	ctx := context.Background()
-	q := open(t, c.URL(), Options{Stream: "REPL", Replicas: 3, AckWait: 3 * time.Second})
+	var logs syncBuffer
+	q := open(t, c.URL(), Options{Stream: "REPL", Replicas: 3, AckWait: 3 * time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	si, err := q.stream.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -715,18 +716,12 @@ func TestReplicated(t *testing.T) {
 	leader.Kill()
 	t.Logf("killed the stream's leader, %s", leader.URL())
 
-	// Enqueueing again is safe: a path already queued is a duplicate.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, err := q.Enqueue(ctx, jobs("after", 10))
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("enqueue after losing a server: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	// Enqueue sends again what the queue does not confirm while it elects
+	// a new leader.
+	if res, err := q.Enqueue(ctx, jobs("after", 10)); err != nil || res.Added+res.Duplicates != 10 {
+		t.Fatalf("enqueue after losing a server: %+v, %v", res, err)
 	}
+	t.Logf("Enqueue sent the jobs again %d times", strings.Count(logs.String(), "sending them again"))
 	work(30, 60*time.Second)
 	if len(seen) != 30 {
 		t.Fatalf("%d distinct jobs delivered, want 30", len(seen))

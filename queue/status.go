@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -70,32 +69,22 @@ func (q *Queue) Leave(ctx context.Context, id string) error {
 
 // Workers returns the live workers, by id.
 func (q *Queue) Workers(ctx context.Context) ([]Worker, error) {
-	keys, err := q.workers.ListKeys(ctx)
-	if err != nil {
-		return nil, q.errorf("list workers: %w", err)
-	}
 	var out []Worker
-	for k := range keys.Keys() {
-		e, err := q.workers.Get(ctx, k)
-		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-			continue // expired or left meanwhile
-		}
-		if err != nil {
-			keys.Stop()
-			return nil, q.errorf("read worker %s: %w", k, err)
-		}
+	err := q.eachEntry(ctx, q.workers, "worker", func(e jetstream.KeyValueEntry) error {
 		var w Worker
 		if err := json.Unmarshal(e.Value(), &w); err != nil {
-			keys.Stop()
-			return nil, q.errorf("worker %s: %w", k, err)
+			return fmt.Errorf("worker %s: %w", e.Key(), err)
 		}
 		// The bucket expires entries with a granularity of about a
 		// second; count a worker late by more than its TTL as gone.
 		w.Seen = e.Created().UTC()
-		if time.Since(w.Seen) > q.workerTTL+time.Second {
-			continue
+		if time.Since(w.Seen) <= q.workerTTL+time.Second {
+			out = append(out, w)
 		}
-		out = append(out, w)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
