@@ -68,8 +68,9 @@ const (
 
 // Options configures [Open]. The stream and consumer settings (AckWait,
 // MaxDeliver, MaxJobs, MaxBytes, DedupeWindow, WorkerTTL, Replicas) apply
-// when Open creates them; a queue that exists keeps the settings it was
-// created with, whatever later Opens ask.
+// when Open creates them; zero means the default. A queue that exists
+// keeps the settings it was created with: Open refuses one that differs
+// (ErrSettings), except WorkerTTL, which workers simply follow.
 type Options struct {
 	// Stream is the JetStream stream's name (default DefaultStream); it
 	// also names the subject (sight.ingest.STREAM) and the key-value
@@ -189,6 +190,7 @@ type Queue struct {
 // separated by commas) and opens the ingest queue there, creating its
 // stream, consumer and buckets when missing.
 func Open(ctx context.Context, url string, opts Options) (*Queue, error) {
+	asked := opts // the settings asked for, before defaults
 	opts.setDefaults()
 	if !validName.MatchString(opts.Stream) {
 		return nil, fmt.Errorf("queue %s: bad stream name %q: use letters, digits, - and _", url, opts.Stream)
@@ -220,7 +222,39 @@ func Open(ctx context.Context, url string, opts Options) (*Queue, error) {
 		nc.Close()
 		return nil, err
 	}
+	if err := q.checkSettings(asked); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	return q, nil
+}
+
+// ErrSettings reports that Options ask for settings other than those the
+// existing queue was created with.
+var ErrSettings = errors.New("settings differ from the existing queue's")
+
+// checkSettings compares the settings asked for (zero: unset) with those
+// of the queue's stream and consumer, which are fixed when Open creates
+// them: a different one is refused rather than silently ignored.
+func (q *Queue) checkSettings(asked Options) error {
+	sc, cc := q.stream.CachedInfo().Config, q.cons.CachedInfo().Config
+	var diffs []string
+	differ := func(name string, set bool, have, want any) {
+		if set && have != want {
+			diffs = append(diffs, fmt.Sprintf("%s %v, not %v", name, have, want))
+		}
+	}
+	differ("ack wait", asked.AckWait > 0, cc.AckWait, asked.AckWait)
+	differ("max deliver", asked.MaxDeliver > 0, cc.MaxDeliver, asked.MaxDeliver)
+	differ("max jobs", asked.MaxJobs > 0, sc.MaxMsgs, asked.MaxJobs)
+	differ("max bytes", asked.MaxBytes > 0, sc.MaxBytes, asked.MaxBytes)
+	differ("dedupe window", asked.DedupeWindow > 0, sc.Duplicates, asked.DedupeWindow)
+	differ("replicas", asked.Replicas > 0, max(sc.Replicas, 1), asked.Replicas)
+	if len(diffs) > 0 {
+		return q.errorf("exists with %s: %w (they are chosen when the queue is created; leave them unset to use it as it is)",
+			strings.Join(diffs, ", "), ErrSettings)
+	}
+	return nil
 }
 
 // setup creates or opens the stream, the consumer and the buckets.

@@ -216,7 +216,7 @@ func TestRedeliveryAfterAckWait(t *testing.T) {
 	ctx := context.Background()
 	opts := Options{Stream: "REDELIVER", AckWait: time.Second}
 	a := open(t, srv.URL(), opts)
-	b := open(t, srv.URL(), Options{Stream: "REDELIVER", AckWait: time.Hour}) // the queue keeps its own
+	b := open(t, srv.URL(), Options{Stream: "REDELIVER"}) // unset: the queue's own
 	if b.AckWait() != time.Second {
 		t.Fatalf("second Open sees AckWait %v, want the consumer's 1s", b.AckWait())
 	}
@@ -539,6 +539,40 @@ func TestWorkers(t *testing.T) {
 	time.Sleep(2200 * time.Millisecond)
 	if ws, err := q.Workers(ctx); err != nil || len(ws) != 0 {
 		t.Fatalf("after the TTL: %+v, %v", ws, err)
+	}
+}
+
+// TestSettings: a queue that exists keeps the settings it was created
+// with; Open refuses different ones, naming each, and takes the queue's
+// for those left unset.
+func TestSettings(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	made := Options{Stream: "SETTINGS", AckWait: 2 * time.Second, MaxDeliver: 3, MaxJobs: 50, MaxBytes: 1 << 20, DedupeWindow: time.Minute}
+	open(t, srv.URL(), made)
+	for _, c := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Stream: "SETTINGS", AckWait: time.Hour}, "ack wait 2s, not 1h0m0s"},
+		{Options{Stream: "SETTINGS", MaxDeliver: 8, MaxJobs: 100}, "max deliver 3, not 8, max jobs 50, not 100"},
+		{Options{Stream: "SETTINGS", MaxBytes: 2 << 20, DedupeWindow: time.Hour}, "max bytes 1048576, not 2097152, dedupe window 1m0s, not 1h0m0s"},
+		{Options{Stream: "SETTINGS", Replicas: 3}, "replicas 1, not 3"},
+	} {
+		q, err := Open(ctx, srv.URL(), c.opts)
+		if err == nil {
+			q.Close()
+		}
+		if !errors.Is(err, ErrSettings) || !strings.Contains(err.Error(), "exists with "+c.want+": ") {
+			t.Errorf("Open(%+v) = %v, want ErrSettings with %q", c.opts, err, c.want)
+		}
+	}
+	for _, opts := range []Options{{Stream: "SETTINGS"}, made, {Stream: "SETTINGS", Replicas: 1, AckWait: 2 * time.Second}} {
+		q := open(t, srv.URL(), opts)
+		if q.AckWait() != 2*time.Second || q.MaxDeliver() != 3 {
+			t.Errorf("Open(%+v): ack wait %v, max deliver %d; want the queue's 2s, 3", opts, q.AckWait(), q.MaxDeliver())
+		}
 	}
 }
 

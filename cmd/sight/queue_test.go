@@ -559,6 +559,11 @@ func TestQueueReplicas(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "(capacity 100000, 3 copies)") || !strings.Contains(out, "queued 3,") {
 		t.Fatalf("status: exit %d, %s %s", code, out, stderr)
 	}
+	// The queue's settings are its own: a different one is refused.
+	code, _, stderr = sight(t, "", "status", "--queue", c.URL(), "--replicas", "1", "--max-jobs", "100000")
+	if code != 1 || !strings.Contains(stderr, "exists with replicas 3, not 1: ") {
+		t.Fatalf("status --replicas 1 on a queue of 3 copies: exit %d, %s", code, stderr)
+	}
 }
 
 // TestQueueWorkerNATSFailover: a worker indexes from a queue kept on three

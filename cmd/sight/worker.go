@@ -23,12 +23,14 @@ type queueFlags struct {
 	ackWait  time.Duration
 	maxJobs  int64
 	replicas int
-	wait     bool // index only
+	wait     bool          // index only
+	fs       *flag.FlagSet // to tell the settings given from the defaults
 }
 
 // register adds --queue and --stream; with forIndex, --queue's usage says
 // it replaces indexing here, and --wait is added.
 func (f *queueFlags) register(fs *flag.FlagSet, forIndex bool) {
+	f.fs = fs
 	usage := "NATS JetStream server(s) of the ingest queue: nats://HOST:PORT[,nats://…]"
 	if forIndex {
 		usage = "enqueue the files on this NATS JetStream (nats://HOST:PORT) for sight worker processes instead of indexing them here (library and indexing flags then belong to sight worker)"
@@ -41,6 +43,24 @@ func (f *queueFlags) register(fs *flag.FlagSet, forIndex bool) {
 	fs.IntVar(&f.replicas, "replicas", 1, "when the queue is created: copies kept of it on the servers of a NATS cluster (3 keeps it working through the loss of a server)")
 }
 
+// options returns the queue options of the flags. The queue's settings
+// are passed only when given: a queue that exists keeps its own, and
+// refuses different ones (queue.ErrSettings).
+func (f *queueFlags) options(e *env, name string) queue.Options {
+	o := queue.Options{Stream: f.stream, Name: name, Logger: e.log}
+	f.fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "ack-wait":
+			o.AckWait = f.ackWait
+		case "max-jobs":
+			o.MaxJobs = f.maxJobs
+		case "replicas":
+			o.Replicas = f.replicas
+		}
+	})
+	return o
+}
+
 func (f *queueFlags) open(ctx context.Context, e *env, name string) (*queue.Queue, error) {
 	if f.url == "" {
 		return nil, usageError{"--queue nats://HOST:PORT is required"}
@@ -48,7 +68,7 @@ func (f *queueFlags) open(ctx context.Context, e *env, name string) (*queue.Queu
 	if f.ackWait <= 0 || f.maxJobs <= 0 || f.replicas <= 0 {
 		return nil, usageError{"--ack-wait, --max-jobs and --replicas must be positive"}
 	}
-	return queue.Open(ctx, f.url, queue.Options{Stream: f.stream, AckWait: f.ackWait, MaxJobs: f.maxJobs, Replicas: f.replicas, Name: name, Logger: e.log})
+	return queue.Open(ctx, f.url, f.options(e, name))
 }
 
 // enqueueChunk is how many jobs `sight index --queue` sends at a time.
