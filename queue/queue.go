@@ -218,11 +218,7 @@ func Open(ctx context.Context, url string, opts Options) (*Queue, error) {
 		return nil, fmt.Errorf("queue: connect to %s: %w", url, err)
 	}
 	q.nc = nc
-	if err := q.setup(ctx); err != nil {
-		nc.Close()
-		return nil, err
-	}
-	if err := q.checkSettings(asked); err != nil {
+	if err := q.setup(ctx, asked); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -233,23 +229,38 @@ func Open(ctx context.Context, url string, opts Options) (*Queue, error) {
 // existing queue was created with.
 var ErrSettings = errors.New("settings differ from the existing queue's")
 
-// checkSettings compares the settings asked for (zero: unset) with those
-// of the queue's stream and consumer, which are fixed when Open creates
-// them: a different one is refused rather than silently ignored.
-func (q *Queue) checkSettings(asked Options) error {
-	sc, cc := q.stream.CachedInfo().Config, q.cons.CachedInfo().Config
+// streamSettings and consumerSettings compare the settings asked for
+// (zero: unset) with those of the queue's stream and consumer, which are
+// fixed when Open creates them: a different one is refused rather than
+// silently ignored. The stream is checked before anything else is
+// created.
+func (q *Queue) streamSettings(asked Options) error {
+	sc := q.stream.CachedInfo().Config
 	var diffs []string
-	differ := func(name string, set bool, have, want any) {
-		if set && have != want {
-			diffs = append(diffs, fmt.Sprintf("%s %v, not %v", name, have, want))
-		}
+	differ("max jobs", asked.MaxJobs > 0, sc.MaxMsgs, asked.MaxJobs, &diffs)
+	differ("max bytes", asked.MaxBytes > 0, sc.MaxBytes, asked.MaxBytes, &diffs)
+	differ("dedupe window", asked.DedupeWindow > 0, sc.Duplicates, asked.DedupeWindow, &diffs)
+	differ("replicas", asked.Replicas > 0, max(sc.Replicas, 1), asked.Replicas, &diffs)
+	return q.settingsError(diffs)
+}
+
+func (q *Queue) consumerSettings(asked Options) error {
+	cc := q.cons.CachedInfo().Config
+	var diffs []string
+	differ("ack wait", asked.AckWait > 0, cc.AckWait, asked.AckWait, &diffs)
+	differ("max deliver", asked.MaxDeliver > 0, cc.MaxDeliver, asked.MaxDeliver, &diffs)
+	return q.settingsError(diffs)
+}
+
+// differ notes in diffs a setting asked for (set) whose value want is
+// not the queue's, have.
+func differ[T comparable](name string, set bool, have, want T, diffs *[]string) {
+	if set && have != want {
+		*diffs = append(*diffs, fmt.Sprintf("%s %v, not %v", name, have, want))
 	}
-	differ("ack wait", asked.AckWait > 0, cc.AckWait, asked.AckWait)
-	differ("max deliver", asked.MaxDeliver > 0, cc.MaxDeliver, asked.MaxDeliver)
-	differ("max jobs", asked.MaxJobs > 0, sc.MaxMsgs, asked.MaxJobs)
-	differ("max bytes", asked.MaxBytes > 0, sc.MaxBytes, asked.MaxBytes)
-	differ("dedupe window", asked.DedupeWindow > 0, sc.Duplicates, asked.DedupeWindow)
-	differ("replicas", asked.Replicas > 0, max(sc.Replicas, 1), asked.Replicas)
+}
+
+func (q *Queue) settingsError(diffs []string) error {
 	if len(diffs) > 0 {
 		return q.errorf("exists with %s: %w (they are chosen when the queue is created; leave them unset to use it as it is)",
 			strings.Join(diffs, ", "), ErrSettings)
@@ -257,8 +268,9 @@ func (q *Queue) checkSettings(asked Options) error {
 	return nil
 }
 
-// setup creates or opens the stream, the consumer and the buckets.
-func (q *Queue) setup(ctx context.Context) error {
+// setup creates or opens the stream, the consumer and the buckets, and
+// checks the settings asked for against those of the ones that exist.
+func (q *Queue) setup(ctx context.Context, asked Options) error {
 	// A publish whose ack never comes (a connection lost) fails after
 	// publishTimeout rather than holding Enqueue forever.
 	js, err := jetstream.New(q.nc, jetstream.WithPublishAsyncTimeout(publishTimeout))
@@ -292,6 +304,13 @@ func (q *Queue) setup(ctx context.Context) error {
 	if got := q.stream.CachedInfo().Config.Retention; got != jetstream.WorkQueuePolicy {
 		return q.errorf("stream exists with %v retention, not a work queue", got)
 	}
+	if err := q.streamSettings(asked); err != nil {
+		return err
+	}
+	// The consumer and the buckets are kept on as many servers as the
+	// stream (a work queue's consumer must be), whatever this Open asked.
+	q.opts.Replicas = max(q.stream.CachedInfo().Config.Replicas, 1)
+	o.Replicas = q.opts.Replicas
 	ccfg := jetstream.ConsumerConfig{
 		Durable:       o.Consumer,
 		Description:   "Sight workers",
@@ -310,6 +329,9 @@ func (q *Queue) setup(ctx context.Context) error {
 	}
 	if err != nil {
 		return q.errorf("open consumer %s: %w", o.Consumer, err)
+	}
+	if err := q.consumerSettings(asked); err != nil {
+		return err
 	}
 	info := q.cons.CachedInfo()
 	q.ackWait, q.maxDeliver = info.Config.AckWait, info.Config.MaxDeliver
@@ -392,7 +414,8 @@ type Enqueued struct {
 	// Duplicates counts jobs ignored because their path was enqueued
 	// within the dedupe window.
 	Duplicates int `json:"duplicates"`
-	// Waited is how long Enqueue waited for room in a full queue.
+	// Waited is how long Enqueue paused for room in a full queue, or
+	// before sending again jobs the queue did not confirm.
 	Waited time.Duration `json:"waited_ns"`
 }
 
@@ -432,6 +455,7 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
 	for len(pending) > 0 {
 		var again []Job
 		var cause error
+		before := res.Added + res.Duplicates
 		for start := 0; start < len(pending); start += enqueueWindow {
 			chunk := pending[start:min(start+enqueueWindow, len(pending))]
 			var err error
@@ -449,6 +473,9 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
 		if len(again) == 0 {
 			break
 		}
+		if res.Added+res.Duplicates > before {
+			unavailableSince = time.Time{} // the queue answers
+		}
 		if errors.Is(cause, errFull) {
 			unavailableSince = time.Time{}
 			q.log.Info("queue full: waiting for workers", "url", q.url, "stream", q.opts.Stream, "waiting_jobs", len(again), "pause", pause)
@@ -464,7 +491,7 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
 		select {
 		case <-ctx.Done():
 			res.Waited += time.Since(t0)
-			return res, q.errorf("enqueue: %d jobs still waiting for room: %w", len(again), ctx.Err())
+			return res, q.errorf("enqueue: %d jobs not added yet: %w", len(again), ctx.Err())
 		case <-time.After(pause):
 		}
 		res.Waited += time.Since(t0)
@@ -478,15 +505,22 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []Job) (Enqueued, error) {
 // the jobs to send again, with the cause: errFull for jobs the full stream
 // rejected, else the error of a publish that was not confirmed in time.
 func (q *Queue) publish(ctx context.Context, jobs []Job, res *Enqueued) (again []Job, cause, err error) {
-	futures := make([]jetstream.PubAckFuture, len(jobs))
-	for i, j := range jobs {
+	futures := make([]jetstream.PubAckFuture, 0, len(jobs))
+	for _, j := range jobs {
 		msg := nats.NewMsg(q.subject)
 		msg.Data = []byte(j.Path)
 		msg.Header.Set(jetstream.MsgIDHeader, j.ID())
-		var err error
-		if futures[i], err = q.js.PublishMsgAsync(msg, jetstream.WithExpectStream(q.opts.Stream)); err != nil {
-			return nil, nil, q.errorf("enqueue %s: %w", j.Path, err)
+		f, err := q.js.PublishMsgAsync(msg, jetstream.WithExpectStream(q.opts.Stream))
+		if err != nil {
+			if !unconfirmed(err) {
+				return nil, nil, q.errorf("enqueue %s: %w", j.Path, err)
+			}
+			// Not sent (the connection lost): this job and the rest go
+			// again, after the acks of those sent.
+			again, cause = append(again, jobs[len(futures):]...), err
+			break
 		}
+		futures = append(futures, f)
 	}
 	for i, f := range futures {
 		select {
@@ -499,7 +533,10 @@ func (q *Queue) publish(ctx context.Context, jobs []Job, res *Enqueued) (again [
 		case err := <-f.Err():
 			switch {
 			case isFull(err):
-				again, cause = append(again, jobs[i]), errFull
+				again = append(again, jobs[i])
+				if cause == nil {
+					cause = errFull
+				}
 			case unconfirmed(err):
 				again = append(again, jobs[i])
 				if cause == nil || errors.Is(cause, errFull) {
@@ -517,10 +554,12 @@ func (q *Queue) publish(ctx context.Context, jobs []Job, res *Enqueued) (again [
 
 // unconfirmed reports whether a publish failed for want of an answer that
 // another try may get: no ack in time, no stream to answer (a leader being
-// elected), or JetStream unavailable for the moment.
+// elected), the connection lost (the client reconnects to another server),
+// or JetStream unavailable for the moment.
 func unconfirmed(err error) bool {
 	if errors.Is(err, jetstream.ErrAsyncPublishTimeout) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
-		errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) {
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrReconnectBufExceeded) {
 		return true
 	}
 	var apiErr *jetstream.APIError
@@ -756,14 +795,32 @@ func (q *Queue) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	return out, nil
 }
 
+// listWait bounds how long eachEntry waits for a bucket's listing to end.
+const listWait = 10 * time.Second
+
 // eachEntry calls fn with every entry of kv, read through one watcher
-// rather than a request per key.
-func (q *Queue) eachEntry(ctx context.Context, kv jetstream.KeyValue, what string, fn func(jetstream.KeyValueEntry) error) error {
+// rather than a request per key. The listing ends with a marker that the
+// client derives from the messages it receives, and an entry that expires
+// just as the watcher starts can keep the marker from ever coming: the
+// wait is bounded by listWait.
+func (q *Queue) eachEntry(ctx context.Context, kv jetstream.KeyValue, what string, fn func(jetstream.KeyValueEntry) error) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, listWait)
+	defer cancel()
 	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return q.errorf("list %ss: %w", what, err)
 	}
-	defer w.Stop()
+	defer func() {
+		w.Stop()
+		if err != nil {
+			// The watcher may be blocked on a full channel: drain it
+			// until it closes on Stop.
+			go func() {
+				for range w.Updates() {
+				}
+			}()
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():

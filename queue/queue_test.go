@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sightsearch/sight/internal/natstest"
 )
@@ -556,7 +557,9 @@ func TestSettings(t *testing.T) {
 		want string
 	}{
 		{Options{Stream: "SETTINGS", AckWait: time.Hour}, "ack wait 2s, not 1h0m0s"},
-		{Options{Stream: "SETTINGS", MaxDeliver: 8, MaxJobs: 100}, "max deliver 3, not 8, max jobs 50, not 100"},
+		{Options{Stream: "SETTINGS", AckWait: time.Hour, MaxDeliver: 8}, "ack wait 2s, not 1h0m0s, max deliver 3, not 8"},
+		// The stream is checked first, before anything else is opened.
+		{Options{Stream: "SETTINGS", MaxDeliver: 8, MaxJobs: 100}, "max jobs 50, not 100"},
 		{Options{Stream: "SETTINGS", MaxBytes: 2 << 20, DedupeWindow: time.Hour}, "max bytes 1048576, not 2097152, dedupe window 1m0s, not 1h0m0s"},
 		{Options{Stream: "SETTINGS", Replicas: 3}, "replicas 1, not 3"},
 	} {
@@ -742,6 +745,25 @@ func TestReplicated(t *testing.T) {
 		seen[d.Job.Path]++
 	}
 	ackAll(t, first)
+
+	// A stream that another process created with 3 copies, opened
+	// without Replicas: the consumer and the buckets get 3 copies too (a
+	// work queue's consumer must have as many as its stream).
+	other := open(t, c.URL(), Options{Stream: "REPL"})
+	if _, err := other.js.CreateStream(ctx, jetstream.StreamConfig{Name: "REPL2", Subjects: []string{"sight.ingest.REPL2"},
+		Retention: jetstream.WorkQueuePolicy, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	q2 := open(t, c.URL(), Options{Stream: "REPL2"})
+	for _, name := range []string{"REPL2", "KV_REPL2_workers", "KV_REPL2_dead"} {
+		st, err := q2.js.Stream(ctx, name)
+		if err != nil || st.CachedInfo().Config.Replicas != 3 {
+			t.Fatalf("%s: %v copies, %v; want 3", name, st, err)
+		}
+	}
+	if ci := q2.cons.CachedInfo(); ci.Config.Replicas != 3 && ci.Config.Replicas != 0 {
+		t.Fatalf("consumer with %d copies, want the stream's 3", ci.Config.Replicas)
+	}
 
 	leader, err := c.StreamLeader("REPL")
 	if err != nil {

@@ -21,8 +21,8 @@ type Worker struct {
 	Store   string    `json:"store"`
 	Started time.Time `json:"started"`
 	// Seen is the time of the worker's last beat. Workers returns the
-	// time the server stored it, so that the workers' clocks need not
-	// agree with each other or with the reader's.
+	// time the server stored it, by the server's clock: a worker's own
+	// clock plays no part.
 	Seen time.Time `json:"seen"`
 	// Done counts the jobs the worker acknowledged; Failed those it handed
 	// back or failed, and those of each index run that failed (a batch
@@ -75,12 +75,10 @@ func (q *Queue) Workers(ctx context.Context) ([]Worker, error) {
 		if err := json.Unmarshal(e.Value(), &w); err != nil {
 			return fmt.Errorf("worker %s: %w", e.Key(), err)
 		}
-		// The bucket expires entries with a granularity of about a
-		// second; count a worker late by more than its TTL as gone.
+		// The bucket's TTL removes the entry of a worker that stopped
+		// beating; no clock here is compared with another.
 		w.Seen = e.Created().UTC()
-		if time.Since(w.Seen) <= q.workerTTL+time.Second {
-			out = append(out, w)
-		}
+		out = append(out, w)
 		return nil
 	})
 	if err != nil {
