@@ -482,41 +482,58 @@ var ErrSettings = errors.New("settings differ from the existing collection's")
 func (s *Store) ensureSchema(ctx context.Context) error {
 	for i, class := range []func() *models.Class{s.imageClass, s.pathClass, s.metaClass} {
 		cl := class()
-		var existing *models.Class
-		err := s.do(ctx, "read collection "+cl.Class, func(c *wv.Client) (err error) {
-			existing, err = c.Schema().ClassGetter().WithClassName(cl.Class).Do(ctx)
-			if statusCode(err) == 404 {
-				existing, err = nil, nil
-			}
-			return err
-		})
+		existing, err := s.readClass(ctx, cl.Class)
 		if err != nil {
 			return err
 		}
-		if existing != nil {
-			if i == 0 {
-				if err := s.settings(existing); err != nil {
-					return err
+		if existing == nil {
+			var raced bool
+			err = s.do(ctx, "create collection "+cl.Class, func(c *wv.Client) error {
+				err := c.Schema().ClassCreator().WithClass(cl).Do(ctx)
+				if err != nil && statusCode(err) == 422 && strings.Contains(err.Error(), "already exists") {
+					raced = true // another process created it meanwhile
+					return nil
 				}
+				return err
+			})
+			if err != nil {
+				return err
 			}
-			continue
-		}
-		err = s.do(ctx, "create collection "+cl.Class, func(c *wv.Client) error {
-			err := c.Schema().ClassCreator().WithClass(cl).Do(ctx)
-			if err != nil && statusCode(err) == 422 && strings.Contains(err.Error(), "already exists") {
-				return nil // another process created it meanwhile
+			if !raced {
+				s.log.Info("weaviate: created collection", "collection", cl.Class)
+				if i == 0 && s.opts.Replication == 0 {
+					s.opts.Replication = 1
+				}
+				continue
 			}
-			return err
-		})
-		if err != nil {
-			return err
+			// Created by another process, perhaps with other settings.
+			if existing, err = s.readClass(ctx, cl.Class); err != nil {
+				return err
+			}
+			if existing == nil {
+				return fmt.Errorf("weaviate: collection %s: said to exist, then not found", cl.Class)
+			}
 		}
-		s.log.Info("weaviate: created collection", "collection", cl.Class)
-		if i == 0 && s.opts.Replication == 0 {
-			s.opts.Replication = 1
+		if i == 0 {
+			if err := s.settings(existing); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// readClass returns the collection name, or nil when there is none.
+func (s *Store) readClass(ctx context.Context, name string) (*models.Class, error) {
+	var cl *models.Class
+	err := s.do(ctx, "read collection "+name, func(c *wv.Client) (err error) {
+		cl, err = c.Schema().ClassGetter().WithClassName(name).Do(ctx)
+		if statusCode(err) == 404 {
+			cl, err = nil, nil
+		}
+		return err
+	})
+	return cl, err
 }
 
 // settings checks the quantizer, shard count and replication factor that

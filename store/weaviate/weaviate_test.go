@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	wv "github.com/weaviate/weaviate-go-client/v5/weaviate"
@@ -231,6 +232,36 @@ func testConfig(t *testing.T, c *weaviatetest.Cluster) {
 	for _, opts := range []Options{{Collection: "QuantPQ", Quantizer: "pq", Replication: 1}, {Collection: "Cfg", Quantizer: "none", Shards: 2, Replication: 3}} {
 		if _, err := Open(ctx, c.URL(), opts); err != nil {
 			t.Errorf("Open(%+v) with the collection's own settings: %v", opts, err)
+		}
+	}
+	// Opens racing to create a collection agree on its settings: the one
+	// asking for 3 replicas either made it (and the others take 3) or is
+	// refused (one of the others made it with 1).
+	var wg sync.WaitGroup
+	stores := make([]*Store, 4)
+	errs := make([]error, 4)
+	for i := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			opts := Options{Collection: "Race"}
+			if i == 0 {
+				opts.Replication = 3
+			}
+			stores[i], errs[i] = Open(ctx, c.URL(), opts)
+		}()
+	}
+	wg.Wait()
+	want := 3
+	if errs[0] != nil {
+		if !errors.Is(errs[0], ErrSettings) {
+			t.Fatalf("racing Open with 3 replicas: %v", errs[0])
+		}
+		want = 1
+	}
+	for i, st := range stores[1:] {
+		if errs[i+1] != nil || st.opts.Replication != want {
+			t.Fatalf("racing Open %d: %v; want the collection's factor %d", i+1, errs[i+1], want)
 		}
 	}
 }
