@@ -447,7 +447,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 			f.Close()
 			return err // the store failed: not a reason to say the file is gone
 		}
-		if err != nil || pe.ImageID != id || !(pe.Unchanged(st.Size(), st.ModTime()) || sameBytes(f, pe.Size, st.Size(), im.Hash)) {
+		if err != nil || pe.ImageID != id || !(pe.Unchanged(st.Size(), st.ModTime()) || sameBytes(r.Context(), f, pe.Size, st.Size(), im.Hash)) {
 			f.Close()
 			continue
 		}
@@ -463,19 +463,32 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 
 // sameBytes reports whether f, of size size, whose path was indexed at
 // size indexed, still holds the bytes of SHA-256 hash; it leaves f at its
-// start.
-func sameBytes(f *os.File, indexed, size int64, hash []byte) bool {
+// start. It stops reading when ctx ends (the client went away).
+func sameBytes(ctx context.Context, f *os.File, indexed, size int64, hash []byte) bool {
 	if size != indexed || len(hash) != sha256.Size {
 		return false
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
 		return false
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return false
 	}
 	return bytes.Equal(h.Sum(nil), hash)
+}
+
+// ctxReader reads from r until ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 func sanitizeName(s string) string {
