@@ -74,16 +74,21 @@ func startCluster(t testing.TB, bin string, n int) (*Cluster, error) {
 			s.Kill()
 		}
 	}
+	// Names unique to this cluster: should a route port be another
+	// cluster's, the servers refuse each other rather than merge.
+	id := ports[0]
 	for i := range n {
+		name := fmt.Sprintf("n%d-%d", i+1, id)
 		s, err := launch(t, bin, ports[i],
-			"--server_name", fmt.Sprintf("n%d", i+1),
-			"--cluster_name", "sight-test",
+			"--server_name", name,
+			"--cluster_name", fmt.Sprintf("sight-test-%d", id),
 			"--cluster", routes[i],
 			"--routes", strings.Join(routes, ","))
 		if err != nil {
 			stop()
 			return nil, err
 		}
+		s.name = name
 		c.Servers = append(c.Servers, s)
 	}
 	for _, s := range c.Servers {
@@ -162,9 +167,10 @@ func (c *Cluster) StreamLeader(stream string) (*Server, error) {
 	if info.Cluster == nil {
 		return nil, fmt.Errorf("stream %s: no cluster information", stream)
 	}
-	var i int
-	if _, err := fmt.Sscanf(info.Cluster.Leader, "n%d", &i); err != nil || i < 1 || i > len(c.Servers) {
-		return nil, fmt.Errorf("stream %s: leader %q is not a server of the cluster", stream, info.Cluster.Leader)
+	for _, s := range c.Servers {
+		if s.name == info.Cluster.Leader {
+			return s, nil
+		}
 	}
-	return c.Servers[i-1], nil
+	return nil, fmt.Errorf("stream %s: leader %q is not a server of the cluster", stream, info.Cluster.Leader)
 }

@@ -44,6 +44,7 @@ func Binary() string {
 // Server is a running nats-server with JetStream, storing in a temporary
 // directory. It is killed when the test ends.
 type Server struct {
+	name string // in a cluster
 	url  string
 	addr string
 	cmd  *exec.Cmd
