@@ -512,6 +512,21 @@ func (g *Graph) insert(c *searchCtx, i uint32) {
 	}
 	for lc := min(L, maxL); lc >= 0; lc-- {
 		g.searchLayer(c, &s, cur, lc, g.o.EfConstruction, admit, true, i)
+		if len(c.res) < 2 && cur.id != ep {
+			// Stuck: cur is most likely a node inserted concurrently
+			// that has no links at this level yet. Search from the entry
+			// point too, so i does not hang on cur alone.
+			seeds := []item{cur, {s.dist(ep), ep}}
+			g.searchLayerFrom(c, &s, seeds, lc, g.o.EfConstruction, admit, true, i)
+		}
+		if len(c.res) == 0 && admit != nil {
+			// Every node reachable here is deleted. Link i to the
+			// tombstones, which searches still traverse (and Compact
+			// relinks through), rather than leave it with no links:
+			// nothing could ever reach it, nor the nodes later linked
+			// only to it.
+			g.searchLayer(c, &s, cur, lc, g.o.EfConstruction, nil, true, i)
+		}
 		if len(c.res) > 0 {
 			cur = g.connect(c, i, lc)
 		}
