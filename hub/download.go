@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sightsearch/sight/internal/ctxio"
 )
 
 // metaDir is the subdirectory of a model directory that holds the records
@@ -207,7 +209,7 @@ func (d *downloader) finish(ctx context.Context, s *transfer, dest string) error
 		return fmt.Errorf("hub: %w", err)
 	}
 	h := sha256.New()
-	size, err := io.Copy(h, ctxReader{ctx, f})
+	size, err := io.Copy(h, ctxio.Reader(ctx, f))
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("hub: verify %s: %w", s.part, err)
@@ -500,17 +502,4 @@ func syncDir(dir string) {
 		f.Sync()
 		f.Close()
 	}
-}
-
-// ctxReader stops reading when ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sightsearch/sight/catalog"
 	"github.com/sightsearch/sight/imageio"
+	"github.com/sightsearch/sight/internal/ctxio"
 	"github.com/sightsearch/sight/library"
 )
 
@@ -469,26 +470,13 @@ func sameBytes(ctx context.Context, f *os.File, indexed, size int64, hash []byte
 		return false
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+	if _, err := io.Copy(h, ctxio.Reader(ctx, f)); err != nil {
 		return false
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return false
 	}
 	return bytes.Equal(h.Sum(nil), hash)
-}
-
-// ctxReader reads from r until ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 func sanitizeName(s string) string {
