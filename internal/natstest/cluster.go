@@ -1,7 +1,7 @@
 package natstest
 
 import (
-	"github.com/sightsearch/sight/internal/testport"
+	"github.com/sightsearch/sight/internal/testserver"
 
 	"context"
 	"fmt"
@@ -52,7 +52,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 }
 
 func startCluster(t testing.TB, bin string, n int) (*Cluster, error) {
-	var used testport.Set
+	var used testserver.Set
 	ports := make([]int, n)
 	routePorts := make([]int, n)
 	for i := range n {

@@ -7,13 +7,12 @@
 package natstest
 
 import (
-	"github.com/sightsearch/sight/internal/testport"
+	"github.com/sightsearch/sight/internal/testserver"
 
 	"bufio"
 	"bytes"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -23,22 +22,10 @@ import (
 	"time"
 )
 
-// fallbackBin is where the development machine keeps a built nats-server.
-const fallbackBin = "/tmp/wvbin/nats-server"
-
 // Binary returns the path of the nats-server binary to use, or "" when none
 // is found (see the package doc for where it looks).
 func Binary() string {
-	if p := os.Getenv("SIGHT_NATS_BIN"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("nats-server"); err == nil {
-		return p
-	}
-	if st, err := os.Stat(fallbackBin); err == nil && !st.IsDir() {
-		return fallbackBin
-	}
-	return ""
+	return testserver.Binary("SIGHT_NATS_BIN", "nats-server", "/tmp/wvbin/nats-server")
 }
 
 // Server is a running nats-server with JetStream, storing in a temporary
@@ -90,20 +77,12 @@ func Start(t testing.TB) *Server {
 // none (fails it when $SIGHT_REQUIRE_CLUSTER=1).
 func need(t testing.TB) string {
 	t.Helper()
-	bin := Binary()
-	if bin == "" {
-		msg := "no nats-server: set $SIGHT_NATS_BIN or put nats-server on $PATH " +
-			"(apt-get install nats-server, or go install github.com/nats-io/nats-server/v2@v2.15.2)"
-		if os.Getenv("SIGHT_REQUIRE_CLUSTER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return bin
+	return testserver.Need(t, Binary(), "nats-server", "SIGHT_NATS_BIN",
+		"apt-get install nats-server, or go install github.com/nats-io/nats-server/v2@v2.15.2")
 }
 
 func start(t testing.TB, bin string) (*Server, error) {
-	var ports testport.Set
+	var ports testserver.Set
 	port, err := ports.Free()
 	if err != nil {
 		return nil, err

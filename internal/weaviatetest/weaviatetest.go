@@ -12,7 +12,7 @@
 package weaviatetest
 
 import (
-	"github.com/sightsearch/sight/internal/testport"
+	"github.com/sightsearch/sight/internal/testserver"
 
 	"bufio"
 	"bytes"
@@ -65,18 +65,11 @@ type node struct {
 	logf                              *os.File
 }
 
-// Binary returns the weaviate-server binary to run, or "" if none is found.
+// Binary returns the weaviate-server binary to run, or "" if none is
+// found: $SIGHT_WEAVIATE_BIN, else weaviate-server on $PATH, else
+// DefaultBin.
 func Binary() string {
-	if b := os.Getenv("SIGHT_WEAVIATE_BIN"); b != "" {
-		return b
-	}
-	if b, err := exec.LookPath("weaviate-server"); err == nil {
-		return b
-	}
-	if _, err := os.Stat(DefaultBin); err == nil {
-		return DefaultBin
-	}
-	return ""
+	return testserver.Binary("SIGHT_WEAVIATE_BIN", "weaviate-server", DefaultBin)
 }
 
 // Start starts a cluster of n nodes in fresh temporary directories, waits
@@ -91,15 +84,8 @@ func Start(t testing.TB, n int) *Cluster {
 // StartOptions is Start with options.
 func StartOptions(t testing.TB, n int, o Options) *Cluster {
 	t.Helper()
-	bin := Binary()
-	if bin == "" {
-		msg := "weaviatetest: no weaviate-server binary (set SIGHT_WEAVIATE_BIN, put weaviate-server on PATH, " +
-			"or run `GOBIN=/tmp/wvbin go install github.com/weaviate/weaviate/cmd/weaviate-server@v1.35.2`)"
-		if os.Getenv("SIGHT_REQUIRE_CLUSTER") == "1" {
-			t.Fatal(msg + "; SIGHT_REQUIRE_CLUSTER=1 forbids skipping")
-		}
-		t.Skip(msg)
-	}
+	bin := testserver.Need(t, Binary(), "weaviate-server", "SIGHT_WEAVIATE_BIN",
+		"GOBIN=/tmp/wvbin go install github.com/weaviate/weaviate/cmd/weaviate-server@v1.35.2")
 	c, err := LaunchOptions(bin, t.TempDir(), n, o)
 	if c != nil {
 		t.Cleanup(func() {
@@ -166,7 +152,7 @@ func (c *Cluster) exited() error {
 
 func launch(bin, dir string, n int, o Options) (*Cluster, error) {
 	c := &Cluster{bin: bin, dir: dir, opts: o}
-	var used testport.Set
+	var used testserver.Set
 	for i := range n {
 		nd := &node{name: fmt.Sprintf("node%d", i+1)}
 		var err error

@@ -1,5 +1,5 @@
-// Package testport picks free local ports for the servers that tests
-// start (nats-server, weaviate-server).
+// Package testserver helps tests start server programs (nats-server,
+// weaviate-server): it finds their binaries and picks free local ports.
 //
 // Ports are picked at random below Linux's default ephemeral range
 // (32768–60999), which the kernel hands out as the local ports of outgoing
@@ -7,14 +7,50 @@
 // process, before the server binds it. A port picked here can still be
 // taken by another test's server; callers start again on fresh ports when
 // a server fails to bind.
-package testport
+package testserver
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"os/exec"
 	"strconv"
+	"testing"
 )
+
+// Binary returns the path of the program name: $env if set, else name on
+// $PATH, else fallback (where a development machine keeps a built one) if
+// it is a file; "" when there is none.
+func Binary(env, name, fallback string) string {
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if st, err := os.Stat(fallback); err == nil && !st.IsDir() {
+		return fallback
+	}
+	return ""
+}
+
+// Need returns bin, or when it is "" skips the test with a message naming
+// the program and how to get it (install) — or fails it when
+// $SIGHT_REQUIRE_CLUSTER is 1, as in CI, where skipping would hide the
+// tests.
+func Need(t testing.TB, bin, name, env, install string) string {
+	t.Helper()
+	if bin != "" {
+		return bin
+	}
+	msg := fmt.Sprintf("no %s: set $%s or put %s on $PATH (%s)", name, env, name, install)
+	if os.Getenv("SIGHT_REQUIRE_CLUSTER") == "1" {
+		t.Fatal(msg + "; SIGHT_REQUIRE_CLUSTER=1 forbids skipping")
+	}
+	t.Skip(msg)
+	return ""
+}
 
 // Lo and Hi bound the ports picked: Lo <= port < Hi.
 const Lo, Hi = 15000, 32000
@@ -39,7 +75,7 @@ func (s *Set) Free() (int, error) {
 		s.used[p] = true
 		return p, nil
 	}
-	return 0, fmt.Errorf("testport: no free port in %d–%d", Lo, Hi)
+	return 0, fmt.Errorf("testserver: no free port in %d–%d", Lo, Hi)
 }
 
 // Pair returns a port p such that p and p+1 are not in the set and were
@@ -58,7 +94,7 @@ func (s *Set) Pair() (int, error) {
 		s.used[p+1] = true
 		return p, nil
 	}
-	return 0, fmt.Errorf("testport: no free pair of ports in %d–%d", Lo, Hi)
+	return 0, fmt.Errorf("testserver: no free pair of ports in %d–%d", Lo, Hi)
 }
 
 func tcpFree(p int) bool {
