@@ -99,16 +99,7 @@ func OpenEncoder(ctx context.Context, model string, opts EncoderOptions) (*Encod
 	if err != nil {
 		return nil, err
 	}
-	m, err := Load(dir)
-	if err != nil {
-		return nil, err
-	}
-	if opts.Precision != FP32 {
-		if err := m.SetPrecision(opts.Precision); err != nil {
-			m.Close()
-			return nil, err
-		}
-	}
+	// The cheap checks first: quantising a model takes a while.
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
 		return nil, err
@@ -120,6 +111,16 @@ func OpenEncoder(ctx context.Context, model string, opts EncoderOptions) (*Encod
 	fp, err := fingerprint(dir)
 	if err != nil {
 		return nil, err
+	}
+	m, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Precision != FP32 {
+		if err := m.SetPrecision(opts.Precision); err != nil {
+			m.Close()
+			return nil, err
+		}
 	}
 	name := model
 	if st, err := os.Stat(model); err == nil && st.IsDir() {

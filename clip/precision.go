@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/sightsearch/sight/nn"
-	"github.com/sightsearch/sight/nn/gemm"
 )
 
 // Precision selects the arithmetic of the model's linear layers (the
@@ -93,7 +92,7 @@ func (l named) precision(p Precision) Precision {
 	if p != Int8 || !l.sensitive {
 		return p
 	}
-	if gemm.KernelBF16() == "go" {
+	if !BF16.Accelerated() {
 		return FP32 // the portable bf16 kernel is slower than float32
 	}
 	return BF16

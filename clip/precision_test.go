@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/sightsearch/sight/nn"
-	"github.com/sightsearch/sight/nn/gemm"
 	"github.com/sightsearch/sight/safetensors"
 )
 
@@ -138,7 +137,7 @@ func checkSensitive(t *testing.T, m *Model) {
 		t.Fatal(err)
 	}
 	wide := BF16
-	if gemm.KernelBF16() == "go" {
+	if !BF16.Accelerated() {
 		wide = FP32
 	}
 	for _, tc := range []struct {
