@@ -201,14 +201,23 @@ type Batch struct {
 	Skipped []Skip
 }
 
-// Skip is a file that could not be indexed.
 // Unchanged reports whether a file of the given size and modification
 // time is, by the rule sight index uses, still the file this entry
 // records: the same size and the same modification time to the nanosecond.
 func (e PathEntry) Unchanged(size int64, mtime time.Time) bool {
-	return e.Size == size && e.MTime == mtime.UnixNano()
+	return unchanged(e.Size, e.MTime, size, mtime)
 }
 
+// Unchanged is PathEntry.Unchanged for a skipped file.
+func (s Skip) Unchanged(size int64, mtime time.Time) bool {
+	return unchanged(s.Size, s.MTime, size, mtime)
+}
+
+func unchanged(recSize, recMTime, size int64, mtime time.Time) bool {
+	return recSize == size && recMTime == mtime.UnixNano()
+}
+
+// Skip is a file that could not be indexed.
 type Skip struct {
 	Path   string
 	Size   int64

@@ -412,7 +412,7 @@ func (l *Library) prepare(ctx context.Context, path string, maxSize int64) prepa
 		pr.same = true
 		return pr
 	}
-	if s, ok, _ := l.st.LookupSkipped(ctx, path); ok && s.Size == pr.size && s.MTime == pr.mtime.UnixNano() {
+	if s, ok, _ := l.st.LookupSkipped(ctx, path); ok && s.Unchanged(pr.size, pr.mtime) {
 		pr.skip = reasonKnownBad
 		return pr
 	}

@@ -439,7 +439,8 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		st, err := f.Stat()
-		if err != nil || !st.Mode().IsRegular() {
+		if err != nil || !st.Mode().IsRegular() || st.Size() != im.Size {
+			// Another size is another file: no need to ask the store.
 			f.Close()
 			continue
 		}
@@ -448,7 +449,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 			f.Close()
 			return err // the store failed: not a reason to say the file is gone
 		}
-		if err != nil || pe.ImageID != id || !(pe.Unchanged(st.Size(), st.ModTime()) || sameBytes(r.Context(), f, pe.Size, st.Size(), im.Hash)) {
+		if err != nil || pe.ImageID != id || !(pe.Unchanged(st.Size(), st.ModTime()) || sameBytes(r.Context(), f, im.Hash)) {
 			f.Close()
 			continue
 		}
@@ -462,11 +463,11 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 	return errorf(http.StatusNotFound, "file_gone", "image %d's file is no longer on disk", id)
 }
 
-// sameBytes reports whether f, of size size, whose path was indexed at
-// size indexed, still holds the bytes of SHA-256 hash; it leaves f at its
-// start. It stops reading when ctx ends (the client went away).
-func sameBytes(ctx context.Context, f *os.File, indexed, size int64, hash []byte) bool {
-	if size != indexed || len(hash) != sha256.Size {
+// sameBytes reports whether f still holds the bytes of SHA-256 hash; it
+// leaves f at its start. It stops reading when ctx ends (the client went
+// away).
+func sameBytes(ctx context.Context, f *os.File, hash []byte) bool {
+	if len(hash) != sha256.Size {
 		return false
 	}
 	h := sha256.New()
