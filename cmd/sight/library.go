@@ -198,6 +198,18 @@ func setFlagsExcept(fs *flag.FlagSet, allowed ...string) []string {
 	return out
 }
 
+// setFlagsAmong lists, as --name, the flags set on the command line
+// among the given names.
+func setFlagsAmong(fs *flag.FlagSet, names ...string) []string {
+	var out []string
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(names, f.Name) {
+			out = append(out, "--"+f.Name)
+		}
+	})
+	return out
+}
+
 func runIndex(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "index", "[flags] PATH... (directories, files, or - for a list of paths on stdin)")
 	var lf libFlags
@@ -217,7 +229,7 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 		return usageError{"give at least one folder, file, or - (paths on stdin)"}
 	}
 	if qf.url != "" {
-		if bad := setFlagsExcept(fs, "queue", "stream", "ack-wait", "max-jobs", "replicas", "wait", "json"); len(bad) > 0 {
+		if bad := setFlagsExcept(fs, append([]string{"queue", "wait", "json"}, queueSettings()...)...); len(bad) > 0 {
 			return usageError{fmt.Sprintf("%s: not used with --queue (the workers index: give library and indexing flags to sight worker)", strings.Join(bad, ", "))}
 		}
 		return enqueueIndex(ctx, e, qf, pos, *asJSON)
@@ -225,13 +237,7 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	if qf.wait {
 		return usageError{"--wait follows a queue: it needs --queue"}
 	}
-	var queueOnly []string
-	fs.Visit(func(f *flag.Flag) {
-		if slices.Contains([]string{"stream", "ack-wait", "max-jobs", "replicas"}, f.Name) {
-			queueOnly = append(queueOnly, "--"+f.Name)
-		}
-	})
-	if len(queueOnly) > 0 {
+	if queueOnly := setFlagsAmong(fs, queueSettings()...); len(queueOnly) > 0 {
 		return usageError{fmt.Sprintf("%s: settings of a queue: they need --queue", strings.Join(queueOnly, ", "))}
 	}
 	lib, err := lf.openWaiting(ctx, e)

@@ -43,6 +43,10 @@ func (f *queueFlags) register(fs *flag.FlagSet, forIndex bool) {
 	fs.IntVar(&f.replicas, "replicas", 1, "when the queue is created: copies kept of it on the servers of a NATS cluster (3 keeps it working through the loss of a server)")
 }
 
+// queueSettings returns the flags that choose the queue (--stream) and the
+// settings of a new one.
+func queueSettings() []string { return []string{"stream", "ack-wait", "max-jobs", "replicas"} }
+
 // options returns the queue options of the flags. The queue's settings
 // are passed only when given: a queue that exists keeps its own, and
 // refuses different ones (queue.ErrSettings).
