@@ -7,7 +7,8 @@
 // (HTTP), or weaviate+https://host[:port][,...] (HTTPS, port 443 by
 // default; Weaviate Cloud, or nodes behind a TLS proxy): requests go to the
 // first node that answers and move on to the next ones when a node is
-// down. Options.APIKey authenticates (Weaviate's API-key authentication). The store keeps three collections, named after
+// down. Options.APIKey authenticates (Weaviate's API-key authentication).
+// The store keeps three collections, named after
 // Options.Collection (default "SightImage"):
 //
 //   - <Collection>: one object per image content, with its metadata, its
@@ -487,26 +488,18 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 			return err
 		}
 		if existing == nil {
-			var raced bool
-			err = s.do(ctx, "create collection "+cl.Class, func(c *wv.Client) error {
-				err := c.Schema().ClassCreator().WithClass(cl).Do(ctx)
-				if err != nil && statusCode(err) == 422 && strings.Contains(err.Error(), "already exists") {
-					raced = true // another process created it meanwhile
-					return nil
-				}
-				return err
-			})
+			created, err := s.createClass(ctx, cl)
 			if err != nil {
 				return err
 			}
-			if !raced {
-				s.log.Info("weaviate: created collection", "collection", cl.Class)
+			if created {
 				if i == 0 && s.opts.Replication == 0 {
 					s.opts.Replication = 1
 				}
 				continue
 			}
-			// Created by another process, perhaps with other settings.
+			// Created by another process meanwhile, perhaps with other
+			// settings: check them as for a collection that existed.
 			if existing, err = s.readClass(ctx, cl.Class); err != nil {
 				return err
 			}
@@ -523,7 +516,24 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 	return nil
 }
 
-// readClass returns the collection name, or nil when there is none.
+// createClass creates the collection cl; created is false when another
+// process created it first.
+func (s *Store) createClass(ctx context.Context, cl *models.Class) (created bool, err error) {
+	err = s.do(ctx, "create collection "+cl.Class, func(c *wv.Client) error {
+		err := c.Schema().ClassCreator().WithClass(cl).Do(ctx)
+		if err != nil && statusCode(err) == 422 && strings.Contains(err.Error(), "already exists") {
+			return nil
+		}
+		created = err == nil
+		return err
+	})
+	if created {
+		s.log.Info("weaviate: created collection", "collection", cl.Class)
+	}
+	return created, err
+}
+
+// readClass returns the collection named name, or nil when there is none.
 func (s *Store) readClass(ctx context.Context, name string) (*models.Class, error) {
 	var cl *models.Class
 	err := s.do(ctx, "read collection "+name, func(c *wv.Client) (err error) {
