@@ -310,7 +310,7 @@ func (q *Queue) setup(ctx context.Context, asked Options) error {
 	// The consumer and the buckets are kept on as many servers as the
 	// stream (a work queue's consumer must be), whatever this Open asked.
 	q.opts.Replicas = max(q.stream.CachedInfo().Config.Replicas, 1)
-	o.Replicas = q.opts.Replicas
+	o = q.opts
 	ccfg := jetstream.ConsumerConfig{
 		Durable:       o.Consumer,
 		Description:   "Sight workers",
@@ -715,16 +715,21 @@ func (d *Delivery) Fail(ctx context.Context, cause error) (dead bool, err error)
 	return false, d.Retry(RetryDelay(d.Attempt))
 }
 
+// seq returns the stream sequence of d's message (0 if unknown): the
+// message's identity, where the job's is its path.
+func (d *Delivery) seq() uint64 {
+	if meta, err := d.msg.Metadata(); err == nil {
+		return meta.Sequence.Stream
+	}
+	return 0
+}
+
 // requeue publishes d's job again as a new message, with a message id of
 // its own (the job's id is still in the duplicate window), and removes d.
 func (q *Queue) requeue(ctx context.Context, d *Delivery) error {
-	var seq uint64
-	if meta, err := d.msg.Metadata(); err == nil {
-		seq = meta.Sequence.Stream
-	}
 	msg := nats.NewMsg(q.subject)
 	msg.Data = d.msg.Data()
-	msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s-requeued-%d", d.Job.ID(), seq))
+	msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s-requeued-%d", d.Job.ID(), d.seq()))
 	if _, err := q.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(q.opts.Stream)); err != nil {
 		return q.bury(ctx, d, fmt.Sprintf("handed back at its last delivery and not enqueued again: %v", err))
 	}
@@ -752,11 +757,7 @@ func (q *Queue) bury(ctx context.Context, d *Delivery, why string) error {
 	// One note per message, not per path: a path enqueued again after the
 	// duplicate window and given up on again is a second death, and
 	// Status derives Done from the number of notes.
-	var seq uint64
-	if meta, err := d.msg.Metadata(); err == nil {
-		seq = meta.Sequence.Stream
-	}
-	key := fmt.Sprintf("%s-%d", Job{Path: path}.ID(), seq)
+	key := fmt.Sprintf("%s-%d", Job{Path: path}.ID(), d.seq())
 	q.log.Warn("queue: job given up", "url", q.url, "stream", q.opts.Stream, "path", path, "attempts", d.Attempt, "err", why)
 	if _, err := q.dead.Put(ctx, key, note); err != nil {
 		// Keep the job rather than lose it without a note.
