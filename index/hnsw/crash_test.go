@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -30,6 +31,43 @@ func crashVec(id uint64) []float32 {
 	return v
 }
 
+// crashOp is one write of the crash tests' mix: add the ids (one, or a
+// batch of 5 inserted concurrently), or, when add is nil, delete del.
+type crashOp struct {
+	add []uint64
+	del uint64
+}
+
+// crashOps yields the writes of run seed, with ids from base: an add (6 in
+// 10), a batch of 5 adds (2 in 10) or the delete of one of the ids this run
+// added and did not delete yet (2 in 10), for steps steps.
+func crashOps(seed, base uint64, steps int) iter.Seq[crashOp] {
+	return func(yield func(crashOp) bool) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		var mine []uint64
+		for j := range uint64(steps) {
+			id := base + j*10
+			var op crashOp
+			switch n := r.IntN(10); {
+			case n < 6:
+				op.add = []uint64{id}
+			case n < 8:
+				op.add = []uint64{id, id + 1, id + 2, id + 3, id + 4}
+			case len(mine) == 0:
+				continue
+			default:
+				k := r.IntN(len(mine))
+				op.del = mine[k]
+				mine = append(mine[:k], mine[k+1:]...)
+			}
+			mine = append(mine, op.add...)
+			if !yield(op) {
+				return
+			}
+		}
+	}
+}
+
 // TestCrashChild is the child process of TestCrash: it writes to the index
 // and reports every operation before ("? id") and after it is acknowledged
 // ("A id" for an add, "D id" for a delete), until it is killed.
@@ -45,48 +83,27 @@ func TestCrashChild(t *testing.T) {
 		os.Exit(3)
 	}
 	fmt.Printf("R\n")
-	r := rand.New(rand.NewPCG(seed, 1))
-	var mine []uint64
-	for j := uint64(0); j < 100000; j++ {
-		base := seed*1_000_000 + j*10
-		switch op := r.IntN(10); {
-		case op < 6:
-			fmt.Printf("? %d\n", base)
-			if err := g.Add(base, crashVec(base)); err != nil {
+	for op := range crashOps(seed, seed*1_000_000, 100000) {
+		if op.add == nil {
+			fmt.Printf("? %d\n", op.del)
+			if err := g.Delete(op.del); err != nil {
 				fmt.Printf("E %v\n", err)
 				os.Exit(3)
 			}
-			fmt.Printf("A %d\n", base)
-			mine = append(mine, base)
-		case op < 8:
-			var ids []uint64
-			var vs [][]float32
-			for k := range uint64(5) {
-				ids = append(ids, base+k)
-				vs = append(vs, crashVec(base+k))
-				fmt.Printf("? %d\n", base+k)
-			}
-			if err := g.AddBatch(context.Background(), ids, vs); err != nil {
-				fmt.Printf("E %v\n", err)
-				os.Exit(3)
-			}
-			for _, id := range ids {
-				fmt.Printf("A %d\n", id)
-			}
-			mine = append(mine, ids...)
-		default:
-			if len(mine) == 0 {
-				continue
-			}
-			k := r.IntN(len(mine))
-			id := mine[k]
-			mine = append(mine[:k], mine[k+1:]...)
+			fmt.Printf("D %d\n", op.del)
+			continue
+		}
+		vs := make([][]float32, len(op.add))
+		for k, id := range op.add {
+			vs[k] = crashVec(id)
 			fmt.Printf("? %d\n", id)
-			if err := g.Delete(id); err != nil {
-				fmt.Printf("E %v\n", err)
-				os.Exit(3)
-			}
-			fmt.Printf("D %d\n", id)
+		}
+		if err := g.AddBatch(context.Background(), op.add, vs); err != nil {
+			fmt.Printf("E %v\n", err)
+			os.Exit(3)
+		}
+		for _, id := range op.add {
+			fmt.Printf("A %d\n", id)
 		}
 	}
 	g.Close()
