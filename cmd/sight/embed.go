@@ -20,6 +20,7 @@ type modelFlags struct {
 	model     string
 	maxPixels int64
 	precision string
+	warned    bool // the precision warning was printed
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet, def string) {
@@ -43,7 +44,8 @@ func (m *modelFlags) encoderOptions(e *env) (clip.EncoderOptions, error) {
 	if err != nil {
 		return clip.EncoderOptions{}, usageError{"--precision: " + err.Error()}
 	}
-	if p != clip.FP32 && !p.Accelerated() {
+	if p != clip.FP32 && !p.Accelerated() && !m.warned {
+		m.warned = true // once, however often the options are asked for
 		fmt.Fprintf(e.stderr, "warning: --precision %s: this CPU lacks the instructions for it (AVX512_BF16 for bf16, AVX512_VNNI for int8), so it runs on portable kernels, slower than fp32\n", p)
 	}
 	return clip.EncoderOptions{
