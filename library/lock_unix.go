@@ -17,7 +17,7 @@ import (
 // the next one.
 func lockDir(dir, purpose string) (*os.File, error) {
 	if purpose == LockSearch && writerWaiting(dir) {
-		return nil, &LockedError{Dir: dir, Purpose: "a writer waits"}
+		return nil, &LockedError{Dir: dir} // the writer's pid and purpose are not known
 	}
 	path := filepath.Join(dir, "lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)

@@ -135,6 +135,8 @@ func waitUnlocked(ctx context.Context, e *env, dir string, try func() error) err
 	deadline := time.Now().Add(lockWait)
 	delay := 50 * time.Millisecond
 	announced := false
+	release := func() {} // the announcement, once made
+	defer func() { release() }()
 	for told := false; ; told = true {
 		err := try()
 		var le *library.LockedError
@@ -149,12 +151,13 @@ func waitUnlocked(ctx context.Context, e *env, dir string, try func() error) err
 		}
 		if !announced {
 			// Searches that start from now on leave the lock alone.
-			release, ok, err := library.WaitForLock(dir)
+			rel, ok, err := library.WaitForLock(dir)
 			if err != nil {
 				return err
 			}
-			defer release()
-			announced = ok
+			if ok {
+				release, announced = rel, true
+			}
 		}
 		select {
 		case <-ctx.Done():
